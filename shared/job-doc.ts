@@ -1,0 +1,62 @@
+import type { JobStatus, LogLevel, RetryBackoff } from './constants.ts';
+
+/** A later.js schedule as meteor-job sends it: only `schedules` and `exceptions` survive. */
+export interface LaterSchedule {
+  schedules: Record<string, unknown>[];
+  exceptions?: Record<string, unknown>[];
+}
+
+export interface JobProgress {
+  completed: number;
+  total: number;
+  percent: number;
+}
+
+export interface JobLogEntry {
+  time: Date;
+  runId: string | null;
+  level: LogLevel;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * A stored job, the document of `<root>.jobs` (PROTOCOL §3.1). `log` and `failures`
+ * are only present when asked for; `_private` never leaves the server.
+ */
+export interface JobDoc {
+  _id: string;
+  runId: string | null;
+  type: string;
+  status: JobStatus;
+  data: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  failures?: Record<string, unknown>[];
+  priority: number;
+  depends: string[];
+  resolved: string[];
+  after: Date;
+  updated: Date;
+  created: Date;
+  workTimeout?: number;
+  expiresAfter?: Date;
+  log?: JobLogEntry[];
+  progress: JobProgress;
+  retries: number;
+  retried: number;
+  repeatRetries?: number;
+  retryUntil: Date;
+  retryWait: number;
+  retryBackoff: RetryBackoff;
+  repeats: number;
+  repeated: number;
+  repeatUntil: Date;
+  repeatWait: number | LaterSchedule;
+}
+
+/** Every key of a job document, in the order documents are built and sent. */
+export const jobDocKeys = [
+  '_id', 'runId', 'type', 'status', 'data', 'result', 'failures', 'priority', 'depends', 'resolved',
+  'after', 'updated', 'created', 'workTimeout', 'expiresAfter', 'log', 'progress', 'retries', 'retried',
+  'repeatRetries', 'retryUntil', 'retryWait', 'retryBackoff', 'repeats', 'repeated', 'repeatUntil', 'repeatWait',
+] as const satisfies readonly (keyof JobDoc)[];

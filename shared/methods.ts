@@ -1,0 +1,144 @@
+/**
+ * The job-collection methods: one parameter schema per method (validation on the server,
+ * static types for the worker), and the permission group that may call it (PROTOCOL §2.3, §3.8).
+ * A method travels as `<root>_<name>`.
+ */
+import { z } from 'zod';
+import { matchFailed, type CumulusError } from './errors.ts';
+import {
+  id, ids, intGTE0, intGTE1, jobSaveDoc, logLevel, numGT0, numGTE0, plainObject, waitOrSchedule,
+} from './schemas.ts';
+
+/** jobCollection's permission groups; `admin` may call everything. */
+export const permissionGroups = ['admin', 'manager', 'creator', 'worker'] as const;
+export type PermissionGroup = (typeof permissionGroups)[number];
+
+export interface MethodSpec<T extends z.ZodTuple = z.ZodTuple> {
+  /** Argument names, for error details. */
+  readonly args: readonly string[];
+  readonly params: T;
+  /** The group, besides admin, allowed to call it; `admin` means admin only. */
+  readonly group: PermissionGroup;
+}
+
+function spec<const Items extends [z.ZodType, ...z.ZodType[]]>(args: readonly string[], items: Items, group: PermissionGroup) {
+  // Extra trailing arguments are ignored, as upstream's named parameters ignore them.
+  return { args, params: z.tuple(items).rest(z.unknown()), group } satisfies MethodSpec;
+}
+
+const noOptions = z.strictObject({}).optional();
+
+const startJobServer = spec(['options'], [noOptions], 'admin');
+const shutdownJobServer = spec(['options'], [z.strictObject({ timeout: intGTE1.optional() }).optional()], 'admin');
+
+export const jobMethods = {
+  startJobServer,
+  shutdownJobServer,
+  /** Deprecated aliases kept for old clients. */
+  startJobs: startJobServer,
+  stopJobs: shutdownJobServer,
+  getJob: spec(
+    ['ids', 'options'],
+    [ids, z.strictObject({ getLog: z.boolean().optional(), getFailures: z.boolean().optional() }).optional()],
+    'worker',
+  ),
+  getWork: spec(
+    ['type', 'options'],
+    [
+      z.union([z.string(), z.array(z.string())]),
+      z.strictObject({ maxJobs: intGTE1.optional(), workTimeout: intGTE1.optional() }).optional(),
+    ],
+    'worker',
+  ),
+  jobRemove: spec(['ids', 'options'], [ids, noOptions], 'manager'),
+  jobPause: spec(['ids', 'options'], [ids, noOptions], 'manager'),
+  jobResume: spec(['ids', 'options'], [ids, noOptions], 'manager'),
+  jobReady: spec(
+    ['ids', 'options'],
+    [ids, z.strictObject({ force: z.boolean().optional(), time: z.date().optional() }).optional()],
+    'manager',
+  ),
+  jobCancel: spec(
+    ['ids', 'options'],
+    [ids, z.strictObject({ antecedents: z.boolean().optional(), dependents: z.boolean().optional() }).optional()],
+    'manager',
+  ),
+  jobRestart: spec(
+    ['ids', 'options'],
+    [
+      ids,
+      z.strictObject({
+        retries: intGTE0.optional(),
+        until: z.date().optional(),
+        antecedents: z.boolean().optional(),
+        dependents: z.boolean().optional(),
+      }).optional(),
+    ],
+    'manager',
+  ),
+  jobSave: spec(
+    ['doc', 'options'],
+    [jobSaveDoc, z.strictObject({ cancelRepeats: z.boolean().optional() }).optional()],
+    'creator',
+  ),
+  jobRerun: spec(
+    ['id', 'options'],
+    [
+      id,
+      // `wait` is a required key when options are given, as upstream.
+      z.strictObject({ repeats: intGTE0.optional(), until: z.date().optional(), wait: waitOrSchedule }).optional(),
+    ],
+    'creator',
+  ),
+  jobProgress: spec(
+    ['id', 'runId', 'completed', 'total', 'options'],
+    [id, id, numGTE0, numGT0, noOptions],
+    'worker',
+  ),
+  jobLog: spec(
+    ['id', 'runId', 'message', 'options'],
+    [id, id.nullable(), z.string(), z.strictObject({ level: logLevel.optional(), data: plainObject.optional() }).optional()],
+    'worker',
+  ),
+  jobDone: spec(
+    ['id', 'runId', 'result', 'options'],
+    [id, id, plainObject, z.strictObject({ repeatId: z.boolean().optional(), delayDeps: intGTE0.optional() }).optional()],
+    'worker',
+  ),
+  jobFail: spec(
+    ['id', 'runId', 'err', 'options'],
+    [id, id, plainObject, z.strictObject({ fatal: z.boolean().optional() }).optional()],
+    'worker',
+  ),
+} as const;
+
+export type JobMethodName = keyof typeof jobMethods;
+export const jobMethodNames = Object.keys(jobMethods) as JobMethodName[];
+
+/** The validated, defaulted-free parameters of a method, as a tuple. */
+export type MethodParams<N extends JobMethodName> = z.output<(typeof jobMethods)[N]['params']>;
+
+/** The DDP name of a method under a collection root. */
+export function methodName(root: string, name: JobMethodName): string {
+  return `${root}_${name}`;
+}
+
+/**
+ * Validates raw DDP params against a method's schema. A failure is Meteor's
+ * `400 Match failed`, with the offending argument named in `details`.
+ */
+export function parseParams<N extends JobMethodName>(name: N, params: unknown[]): MethodParams<N> {
+  const method: MethodSpec = jobMethods[name];
+  const parsed = method.params.safeParse(params);
+  if (parsed.success) return parsed.data as MethodParams<N>;
+  throw describeFailure(method, parsed.error);
+}
+
+function describeFailure(method: MethodSpec, error: z.ZodError): CumulusError {
+  const issue = error.issues[0];
+  if (issue === undefined) return matchFailed();
+  const [first, ...rest] = issue.path;
+  const argument = typeof first === 'number' ? (method.args[first] ?? `argument ${first + 1}`) : 'arguments';
+  const where = [argument, ...rest.map(String)].join('.');
+  return matchFailed(`${where}: ${issue.message}`);
+}
