@@ -1,0 +1,95 @@
+/**
+ * The persistence contract of Cumulus, in the domain's words. The job semantics in
+ * `server/jobs/` are written once against it; each backend (SQLite, MongoDB) implements it
+ * and passes the same conformance suite.
+ */
+import type { JobStatus } from '../../shared/constants.ts';
+import type { JobDoc, JobLogEntry } from '../../shared/job-doc.ts';
+
+/** A stored job without its log, which is kept apart because it only ever grows. */
+export type StoredJob = Omit<JobDoc, 'log'>;
+
+/**
+ * Changes to a job: a key set to `undefined` is removed from the document (only optional
+ * fields may be removed). `_id` never changes.
+ */
+export type JobChanges = { [K in Exclude<keyof StoredJob, '_id'>]?: StoredJob[K] | undefined };
+
+/** A typed selection of jobs; absent criteria match everything. */
+export interface JobFilter {
+  ids?: readonly string[];
+  types?: readonly string[];
+  statuses?: readonly JobStatus[];
+}
+
+/** Conditions an update must still meet when it is applied (a compare-and-set). */
+export interface UpdateGuard {
+  statuses?: readonly JobStatus[];
+  /** The job's runId must equal this (null: must be null). */
+  runId?: string | null;
+}
+
+/** One committed change, as the feed and the publications see it. */
+export interface JobChange {
+  id: string;
+  type: string;
+  /** Status after the change; null when the job was removed. */
+  status: JobStatus | null;
+  /** Status before the change; null when the job was inserted. */
+  previousStatus: JobStatus | null;
+}
+
+/**
+ * Reads and writes inside one atomic transaction. Reads see the transaction's own writes.
+ * Work given to `JobStore.transaction` must only await this object's methods, never timers
+ * or other I/O: a backend may batch several transactions into one commit.
+ */
+export interface JobTransaction {
+  get(id: string): Promise<StoredJob | undefined>;
+  find(filter: JobFilter): Promise<StoredJob[]>;
+  insert(job: StoredJob, log: readonly JobLogEntry[]): Promise<void>;
+  /** Applies changes if the guard still holds; true if the job was changed. */
+  update(id: string, changes: JobChanges, guard?: UpdateGuard): Promise<boolean>;
+  appendLog(id: string, entries: readonly JobLogEntry[]): Promise<void>;
+  /** Removes the jobs (and their logs); returns how many were removed. */
+  remove(ids: readonly string[]): Promise<number>;
+  /**
+   * Claimable jobs (`ready`, runId null) of the given types in claim order: priority,
+   * retryUntil, after, created, then insertion order.
+   */
+  nextReady(types: readonly string[], limit: number): Promise<StoredJob[]>;
+  /** Jobs whose pending `depends` contains one of the ids, optionally limited to statuses. */
+  dependentsOf(ids: readonly string[], statuses?: readonly JobStatus[]): Promise<StoredJob[]>;
+  /** `waiting` jobs with `after <= time`, and (unless `ignoreDepends`) no pending depends; optionally only these ids. */
+  promotable(time: Date, options: { ids?: readonly string[]; ignoreDepends: boolean }): Promise<StoredJob[]>;
+  /** `running` jobs whose lease (`expiresAfter`) is before `time`. */
+  expired(time: Date): Promise<StoredJob[]>;
+}
+
+export interface ReadOptions {
+  log?: boolean;
+  failures?: boolean;
+}
+
+export interface ListOptions {
+  limit: number;
+  /** Newest activity first (by `updated`), the order a monitor wants. */
+  order: 'updated-desc' | 'created-asc';
+}
+
+/** Count of jobs per type and status. */
+export type QueueCounts = Record<string, Partial<Record<JobStatus, number>>>;
+
+export interface JobStore {
+  /** Runs `work` atomically and durably: when the promise resolves, the writes are on disk. */
+  transaction<T>(work: (tx: JobTransaction) => Promise<T>): Promise<T>;
+  /** Committed jobs by id, in no particular order; missing ids are skipped. */
+  getJobs(ids: readonly string[], options?: ReadOptions): Promise<JobDoc[]>;
+  list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]>;
+  counts(): Promise<QueueCounts>;
+  /** The earliest `after` among waiting jobs without pending depends, if any. */
+  nextPromotionTime(): Promise<Date | undefined>;
+  /** Called after each commit with what it changed. Returns an unsubscribe function. */
+  onCommit(listener: (changes: readonly JobChange[]) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,192 @@
+/**
+ * The SQL of one collection root on one connection, as prepared statements made on first use
+ * and kept. The transaction writes through the writer connection's instance; the store reads
+ * committed data through the read-only connection's instance.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { JobStatus } from '../../../shared/constants.ts';
+import type { JobFilter, ListOptions } from '../job-store.ts';
+import type { JobColumns } from './row-codec.ts';
+
+/** A job row as the queries return it: the document text and what JavaScript sorts on. */
+export interface JobRow {
+  seq: number;
+  id: string;
+  type: string;
+  status: JobStatus;
+  after: number;
+  created: number;
+  updated: number;
+  doc: string;
+}
+
+/** A row of the claim query, with every key of the claim order. */
+export interface ClaimRow extends JobRow {
+  priority: number;
+  retry_until: number;
+}
+
+const rowColumns = 'seq, id, type, status, after, created, updated, doc';
+
+/** The claim query for one type; it walks `jobs_claim` in order and stops after `limit` rows. */
+export const nextReadySql =
+  `SELECT ${rowColumns}, priority, retry_until FROM jobs ` +
+  "WHERE root = ? AND status = 'ready' AND type = ? AND run_id IS NULL " +
+  'ORDER BY priority, retry_until, after, created, seq LIMIT ?';
+
+const noPendingDepends =
+  'NOT EXISTS (SELECT 1 FROM job_depends d WHERE d.root = jobs.root AND d.dependent = jobs.id)';
+
+const waitingDueSql = `SELECT ${rowColumns} FROM jobs WHERE root = ? AND status = 'waiting' AND after <= ?`;
+
+export const promotableSql = `${waitingDueSql} AND ${noPendingDepends} ORDER BY after, seq`;
+
+export const expiredSql =
+  `SELECT ${rowColumns} FROM jobs WHERE root = ? AND status = 'running' AND expires_after < ? ` +
+  'ORDER BY expires_after, seq';
+
+export const dependentsSql =
+  'SELECT j.seq, j.id, j.type, j.status, j.after, j.created, j.updated, j.doc FROM job_depends d ' +
+  'JOIN jobs j ON j.root = d.root AND j.id = d.dependent WHERE d.root = ? AND d.antecedent = ?';
+
+export const nextPromotionSql =
+  `SELECT after FROM jobs WHERE root = ? AND status = 'waiting' AND ${noPendingDepends} ORDER BY after LIMIT 1`;
+
+const orderBy: Record<ListOptions['order'] | 'insertion', string> = {
+  'updated-desc': 'ORDER BY updated DESC, seq DESC',
+  'created-asc': 'ORDER BY created, seq',
+  insertion: 'ORDER BY seq',
+};
+
+/** The statements of one root on one connection; every query is filtered by that root. */
+export class JobQueries {
+  readonly #db: Database;
+  readonly #root: string;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(db: Database, root: string) {
+    this.#db = db;
+    this.#root = root;
+  }
+
+  #statement(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  get(id: string): JobRow | undefined {
+    return this.#statement(`SELECT ${rowColumns} FROM jobs WHERE root = ? AND id = ?`).get(this.#root, id) as
+      | JobRow
+      | undefined;
+  }
+
+  /** Type and status of a job, without decoding it. */
+  head(id: string): { type: string; status: JobStatus } | undefined {
+    return this.#statement('SELECT type, status FROM jobs WHERE root = ? AND id = ?').get(this.#root, id) as
+      | { type: string; status: JobStatus }
+      | undefined;
+  }
+
+  hasPendingDepends(id: string): boolean {
+    const sql = 'SELECT 1 FROM job_depends WHERE root = ? AND dependent = ? LIMIT 1';
+    return this.#statement(sql).get(this.#root, id) !== undefined;
+  }
+
+  /**
+   * Rows matching the type and status criteria (ids are looked up one by one by the caller),
+   * in the given order. An empty list matches nothing, as Mongo's `$in: []` does.
+   */
+  select(filter: Omit<JobFilter, 'ids'>, order: keyof typeof orderBy, limit?: number): JobRow[] {
+    const where = ['root = ?'];
+    const params: unknown[] = [this.#root];
+    if (filter.types !== undefined) {
+      where.push('type IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(filter.types));
+    }
+    if (filter.statuses !== undefined) {
+      where.push('status IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(filter.statuses));
+    }
+    let sql = `SELECT ${rowColumns} FROM jobs WHERE ${where.join(' AND ')} ${orderBy[order]}`;
+    if (limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(limit);
+    }
+    return this.#statement(sql).all(...params) as JobRow[];
+  }
+
+  nextReady(type: string, limit: number): ClaimRow[] {
+    return this.#statement(nextReadySql).all(this.#root, type, limit) as ClaimRow[];
+  }
+
+  dependents(antecedent: string): JobRow[] {
+    return this.#statement(dependentsSql).all(this.#root, antecedent) as JobRow[];
+  }
+
+  /** Waiting jobs due at `time`; without pending depends unless `ignoreDepends`. */
+  promotable(time: number, ignoreDepends: boolean): JobRow[] {
+    const sql = ignoreDepends ? `${waitingDueSql} ORDER BY after, seq` : promotableSql;
+    return this.#statement(sql).all(this.#root, time) as JobRow[];
+  }
+
+  expired(time: number): JobRow[] {
+    return this.#statement(expiredSql).all(this.#root, time) as JobRow[];
+  }
+
+  nextPromotion(): number | undefined {
+    const row = this.#statement(nextPromotionSql).get(this.#root) as { after: number } | undefined;
+    return row?.after;
+  }
+
+  counts(): { type: string; status: JobStatus; n: number }[] {
+    const sql = 'SELECT type, status, count(*) AS n FROM jobs WHERE root = ? GROUP BY type, status';
+    return this.#statement(sql).all(this.#root) as { type: string; status: JobStatus; n: number }[];
+  }
+
+  logEntries(id: string): string[] {
+    const sql = 'SELECT entry FROM job_logs WHERE root = ? AND job_id = ? ORDER BY seq';
+    return (this.#statement(sql).all(this.#root, id) as { entry: string }[]).map((row) => row.entry);
+  }
+
+  insert(columns: JobColumns): void {
+    const sql =
+      'INSERT INTO jobs (root, id, type, status, priority, retry_until, after, created, updated, run_id, expires_after, doc) ' +
+      'VALUES (@root, @id, @type, @status, @priority, @retryUntil, @after, @created, @updated, @runId, @expiresAfter, @doc)';
+    this.#statement(sql).run({ root: this.#root, ...columns });
+  }
+
+  /** Rewrites the row at `seq` (the id cannot change). */
+  rewrite(seq: number, columns: JobColumns): void {
+    const sql =
+      'UPDATE jobs SET type = @type, status = @status, priority = @priority, retry_until = @retryUntil, ' +
+      'after = @after, created = @created, updated = @updated, run_id = @runId, expires_after = @expiresAfter, ' +
+      'doc = @doc WHERE seq = @seq';
+    const { id: _id, ...rest } = columns;
+    this.#statement(sql).run({ seq, ...rest });
+  }
+
+  /** Deletes the job row; returns what it was, or undefined if there was none. */
+  delete(id: string): { type: string; status: JobStatus } | undefined {
+    const sql = 'DELETE FROM jobs WHERE root = ? AND id = ? RETURNING type, status';
+    return this.#statement(sql).get(this.#root, id) as { type: string; status: JobStatus } | undefined;
+  }
+
+  insertLogEntry(id: string, entry: string): void {
+    this.#statement('INSERT INTO job_logs (root, job_id, entry) VALUES (?, ?, ?)').run(this.#root, id, entry);
+  }
+
+  deleteLog(id: string): void {
+    this.#statement('DELETE FROM job_logs WHERE root = ? AND job_id = ?').run(this.#root, id);
+  }
+
+  /** Makes the pending-dependency rows of `dependent` exactly `antecedents`. */
+  setDepends(dependent: string, antecedents: readonly string[]): void {
+    this.#statement('DELETE FROM job_depends WHERE root = ? AND dependent = ?').run(this.#root, dependent);
+    const insert = this.#statement('INSERT OR IGNORE INTO job_depends (root, dependent, antecedent) VALUES (?, ?, ?)');
+    for (const antecedent of antecedents) insert.run(this.#root, dependent, antecedent);
+  }
+}

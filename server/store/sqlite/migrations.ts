@@ -1,0 +1,107 @@
+/**
+ * The SQLite schema, as an ordered list of migrations. The database remembers the last one it
+ * ran in `PRAGMA user_version`, so opening a file runs only the newer ones. A migration is never
+ * edited once released: a change to the schema is a new entry at the end of the list.
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  /** 1, 2, 3…: the `user_version` the database has once this migration ran. */
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'jobs, their logs and their pending dependencies',
+    // Every table carries `root` so the collections of one server share one file (one writer,
+    // one group commit). `doc` is the whole job as EJSON text, the only source of truth; the
+    // other columns are copies of its fields that the queries filter and sort on.
+    // `seq` is the rowid, hence insertion order, the claim order's last tie-breaker.
+    sql: `
+      CREATE TABLE jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        root TEXT NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        retry_until INTEGER NOT NULL,
+        after INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        run_id TEXT,
+        expires_after INTEGER,
+        doc TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX jobs_id ON jobs (root, id);
+      CREATE INDEX jobs_claim ON jobs (root, status, type, priority, retry_until, after, created, seq);
+      CREATE INDEX jobs_promote ON jobs (root, status, after);
+      CREATE INDEX jobs_expire ON jobs (root, status, expires_after);
+      CREATE INDEX jobs_updated ON jobs (root, updated);
+      CREATE INDEX jobs_created ON jobs (root, created);
+
+      CREATE TABLE job_logs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        root TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        entry TEXT NOT NULL
+      );
+      CREATE INDEX job_logs_job ON job_logs (root, job_id, seq);
+
+      -- One row per id in a job's \`depends\`: "pending" is exactly "has a row as dependent".
+      CREATE TABLE job_depends (
+        root TEXT NOT NULL,
+        dependent TEXT NOT NULL,
+        antecedent TEXT NOT NULL,
+        PRIMARY KEY (root, dependent, antecedent)
+      ) WITHOUT ROWID;
+      CREATE INDEX job_depends_antecedent ON job_depends (root, antecedent, dependent);
+    `,
+  },
+];
+
+/** The schema version this code writes; a file with a higher one came from a newer Cumulus. */
+export const latestSchemaVersion = migrations.at(-1)?.version ?? 0;
+
+/** Thrown when a database file was written by a newer Cumulus than this one. */
+export class SchemaTooNewError extends Error {
+  constructor(found: number) {
+    super(
+      `its schema version is ${found}, but this Cumulus knows versions up to ${latestSchemaVersion}; ` +
+        'it was written by a newer Cumulus, upgrade this one to use it',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/**
+ * Brings the schema up to date in one transaction, so a crash leaves the file either before or
+ * after the whole upgrade. Returns the versions it applied (empty when already current).
+ */
+export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {
+  const current = () => db.pragma('user_version', { simple: true }) as number;
+  const latest = list.at(-1)?.version ?? 0;
+  if (current() > latest) throw new SchemaTooNewError(current());
+  if (current() === latest) return [];
+  const applied: number[] = [];
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    // Read again under the write lock: another process may have migrated since the first look.
+    const from = current();
+    for (const migration of list) {
+      if (migration.version <= from) continue;
+      db.exec(migration.sql);
+      // PRAGMA takes no bound parameters; the version is a number from this file.
+      db.pragma(`user_version = ${migration.version}`);
+      applied.push(migration.version);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+  return applied;
+}

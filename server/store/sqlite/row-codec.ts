@@ -1,0 +1,110 @@
+/**
+ * A job document to and from its row. The document is stored whole as EJSON text, so Dates,
+ * binary, NaN and registered custom types (ObjectIDs) come back as they went in, keys in the
+ * same order; the derived columns are plain numbers and strings for the indexes.
+ */
+import EJSON from 'ejson';
+import type { JobLogEntry } from '../../../shared/job-doc.ts';
+import { jobDocKeys } from '../../../shared/job-doc.ts';
+import type { JobChanges, StoredJob } from '../job-store.ts';
+
+/** The indexed copies of a document's fields, named as the SQL parameters. */
+export interface JobColumns {
+  id: string;
+  type: string;
+  status: string;
+  priority: number;
+  retryUntil: number;
+  after: number;
+  created: number;
+  updated: number;
+  runId: string | null;
+  expiresAfter: number | null;
+  doc: string;
+}
+
+/** The document text. `log` never goes in it: it lives in its own table and only grows. */
+export function encodeDoc(job: StoredJob): string {
+  if ('log' in job) {
+    const { log: _log, ...rest } = job as StoredJob & { log?: unknown };
+    return EJSON.stringify(rest);
+  }
+  return EJSON.stringify(job);
+}
+
+export function decodeDoc(text: string): StoredJob {
+  return EJSON.parse(text) as StoredJob;
+}
+
+export function encodeLogEntry(entry: JobLogEntry): string {
+  return EJSON.stringify(entry);
+}
+
+export function decodeLogEntry(text: string): JobLogEntry {
+  return EJSON.parse(text) as JobLogEntry;
+}
+
+/** The row of a document; throws when a field the indexes need has the wrong type. */
+export function jobColumns(job: StoredJob): JobColumns {
+  return {
+    id: job._id,
+    type: job.type,
+    status: job.status,
+    priority: job.priority,
+    retryUntil: timeOf(job, 'retryUntil'),
+    after: timeOf(job, 'after'),
+    created: timeOf(job, 'created'),
+    updated: timeOf(job, 'updated'),
+    runId: job.runId ?? null,
+    expiresAfter: job.expiresAfter === undefined ? null : timeOf(job, 'expiresAfter'),
+    doc: encodeDoc(job),
+  };
+}
+
+function timeOf(job: StoredJob, field: 'retryUntil' | 'after' | 'created' | 'updated' | 'expiresAfter'): number {
+  const value: unknown = job[field];
+  // An invalid Date would sort as NULL and silently drop out of claim and promotion order.
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new TypeError(`Job ${job._id}: ${field} must be a valid Date`);
+  }
+  return value.getTime();
+}
+
+/**
+ * The document with `changes` applied: a key set to `undefined` is removed, `_id` never
+ * changes. Existing keys keep their place; a key the document did not have goes where a
+ * freshly built document would have it (the order of `jobDocKeys`), so documents read the
+ * same whichever way they were made.
+ */
+export function mergeChanges(doc: StoredJob, changes: JobChanges): StoredJob {
+  const merged: Record<string, unknown> = { ...doc };
+  const added: string[] = [];
+  for (const [key, value] of Object.entries(changes)) {
+    if (key === '_id') continue;
+    if (value === undefined) {
+      delete merged[key];
+    } else {
+      if (!Object.hasOwn(merged, key)) added.push(key);
+      merged[key] = value;
+    }
+  }
+  return (added.length === 0 ? merged : withKeysInPlace(merged, added)) as unknown as StoredJob;
+}
+
+const keyRank = new Map<string, number>(jobDocKeys.map((key, index) => [key, index]));
+
+/** `object` rebuilt with each of `addedKeys` moved before the first key that follows it canonically. */
+export function withKeysInPlace<T extends object>(object: T, addedKeys: readonly string[]): T {
+  const added = new Set(addedKeys);
+  const order = Object.keys(object).filter((key) => !added.has(key));
+  for (const key of addedKeys) {
+    const rank = keyRank.get(key) ?? Infinity;
+    const before = order.findIndex((other) => (keyRank.get(other) ?? Infinity) > rank);
+    if (before === -1) order.push(key);
+    else order.splice(before, 0, key);
+  }
+  const source = object as Record<string, unknown>;
+  const result: Record<string, unknown> = {};
+  for (const key of order) result[key] = source[key];
+  return result as T;
+}

@@ -1,0 +1,188 @@
+/**
+ * `JobStore` for one collection root of a SQLite database. Several stores (roots) share the
+ * database, hence its single writer and its group commit; each sees only its own rows.
+ */
+import type { JobDoc } from '../../../shared/job-doc.ts';
+import type {
+  JobChange,
+  JobFilter,
+  JobStore,
+  JobTransaction,
+  ListOptions,
+  QueueCounts,
+  ReadOptions,
+  StoredJob,
+} from '../job-store.ts';
+import { ChangeRecorder, collapseChanges } from './change-collector.ts';
+import type { BatchObserver } from './group-commit.ts';
+import { JobQueries, type JobRow } from './job-queries.ts';
+import { decodeDoc, decodeLogEntry, withKeysInPlace } from './row-codec.ts';
+import type { SqliteDatabase } from './sqlite-database.ts';
+import { SqliteTransaction } from './sqlite-transaction.ts';
+
+/**
+ * The jobs of one root. Writes go through the database's group-commit queue on the writer
+ * connection; reads outside transactions use the read-only connection.
+ */
+export class SqliteJobStore implements JobStore, BatchObserver {
+  readonly root: string;
+  readonly #database: SqliteDatabase;
+  readonly #writes: JobQueries;
+  readonly #reads: JobQueries;
+  readonly #listeners = new Set<(changes: readonly JobChange[]) => void>();
+  /** The changes of this store's transactions kept in the batch in progress. */
+  #batchRecorders: ChangeRecorder[] = [];
+  /** Transactions queued and not yet settled, for `close()` to wait on. */
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #release: () => Promise<void>;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * @param release Called once when the store is closed; by default it closes the database,
+   *   which suits a database with a single root.
+   */
+  constructor(database: SqliteDatabase, root: string, release: () => Promise<void> = () => database.close()) {
+    this.root = root;
+    this.#database = database;
+    this.#release = release;
+    this.#writes = new JobQueries(database.writer, root);
+    this.#reads = database.isMemory ? this.#writes : new JobQueries(database.reader, root);
+  }
+
+  /**
+   * Runs `work` in the next group commit. `work` must only await `tx`: awaiting a
+   * `transaction` called from inside it would deadlock; the inner call is rejected instead.
+   */
+  transaction<T>(work: (tx: JobTransaction) => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError());
+    const recorder = new ChangeRecorder();
+    const result = this.#database.queue.enqueue({
+      run: async () => {
+        const tx = new SqliteTransaction(this.#writes, recorder);
+        try {
+          return await work(tx);
+        } finally {
+          tx.end();
+        }
+      },
+      kept: () => {
+        this.#batchRecorders.push(recorder);
+      },
+      observer: this,
+    });
+    this.#pending.add(result);
+    const forget = () => this.#pending.delete(result);
+    result.then(forget, forget);
+    return result;
+  }
+
+  async getJobs(ids: readonly string[], options: ReadOptions = {}): Promise<JobDoc[]> {
+    this.#checkOpen();
+    const jobs: JobDoc[] = [];
+    for (const id of new Set(ids)) {
+      const row = this.#reads.get(id);
+      if (row === undefined) continue;
+      let job: JobDoc = decodeDoc(row.doc);
+      if (!options.failures) delete job.failures;
+      if (options.log) {
+        job.log = this.#reads.logEntries(id).map(decodeLogEntry);
+        job = withKeysInPlace(job, ['log']);
+      }
+      jobs.push(job);
+    }
+    return jobs;
+  }
+
+  async list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]> {
+    this.#checkOpen();
+    const limit = Math.max(0, Math.floor(options.limit));
+    if (filter.ids === undefined) {
+      return this.#reads.select(filter, options.order, limit).map((row) => decodeDoc(row.doc));
+    }
+    const rows: JobRow[] = [];
+    for (const id of new Set(filter.ids)) {
+      const row = this.#reads.get(id);
+      if (row === undefined) continue;
+      if (filter.types !== undefined && !filter.types.includes(row.type)) continue;
+      if (filter.statuses !== undefined && !filter.statuses.includes(row.status)) continue;
+      rows.push(row);
+    }
+    const order =
+      options.order === 'updated-desc'
+        ? (a: JobRow, b: JobRow) => b.updated - a.updated || b.seq - a.seq
+        : (a: JobRow, b: JobRow) => a.created - b.created || a.seq - b.seq;
+    return rows
+      .sort(order)
+      .slice(0, limit)
+      .map((row) => decodeDoc(row.doc));
+  }
+
+  async counts(): Promise<QueueCounts> {
+    this.#checkOpen();
+    const counts: QueueCounts = {};
+    for (const { type, status, n } of this.#reads.counts()) {
+      (counts[type] ??= {})[status] = n;
+    }
+    return counts;
+  }
+
+  async nextPromotionTime(): Promise<Date | undefined> {
+    this.#checkOpen();
+    const after = this.#reads.nextPromotion();
+    return after === undefined ? undefined : new Date(after);
+  }
+
+  onCommit(listener: (changes: readonly JobChange[]) => void): () => void {
+    // A wrapper, so the same function subscribed twice is called twice and unsubscribed once.
+    const entry = (changes: readonly JobChange[]) => listener(changes);
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  /**
+   * Stops accepting calls, lets the transactions already queued settle, then releases the
+   * database (which closes once its last store is closed). Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled(this.#pending);
+      await this.#release();
+    })();
+    return this.#closing;
+  }
+
+  /** @internal Part of `BatchObserver`: the batch is on disk, tell the listeners. */
+  batchCommitted(): void {
+    const changes = collapseChanges(this.#batchRecorders.flatMap((recorder) => recorder.changes));
+    this.#batchRecorders = [];
+    if (changes.length === 0) return;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(changes);
+      } catch {
+        // A listener's failure is its own: the commit has happened, the transactions must
+        // still resolve, and the other listeners must still hear of it.
+      }
+    }
+  }
+
+  /** @internal Part of `BatchObserver`: nothing of the batch was written. */
+  batchAborted(): void {
+    this.#batchRecorders = [];
+  }
+
+  /**
+   * Reads see committed data only: the read-only connection never sees a batch in progress.
+   * `:memory:` reads on the writer; there a batch is invisible to other callers only because
+   * it runs within one event-loop turn, which a work that awaits I/O would break.
+   */
+  #checkOpen(): void {
+    if (this.#closing !== undefined) throw this.#closedError();
+  }
+
+  #closedError(): Error {
+    return new Error(`The job store of "${this.root}" is closed`);
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * `JobTransaction` over the writer connection, inside the savepoint the group commit opened
+ * for this work. better-sqlite3 is synchronous, so every method has finished its SQL before it
+ * returns; the promises are only there to honour the asynchronous contract.
+ */
+import type { JobStatus } from '../../../shared/constants.ts';
+import type { JobLogEntry } from '../../../shared/job-doc.ts';
+import type { JobChanges, JobFilter, JobTransaction, StoredJob, UpdateGuard } from '../job-store.ts';
+import type { ChangeRecorder } from './change-collector.ts';
+import type { ClaimRow, JobQueries, JobRow } from './job-queries.ts';
+import { decodeDoc, encodeLogEntry, jobColumns, mergeChanges } from './row-codec.ts';
+
+/** The transaction handed to one work; usable only until that work settles. */
+export class SqliteTransaction implements JobTransaction {
+  readonly #queries: JobQueries;
+  readonly #recorder: ChangeRecorder;
+  #open = true;
+
+  constructor(queries: JobQueries, recorder: ChangeRecorder) {
+    this.#queries = queries;
+    this.#recorder = recorder;
+  }
+
+  /**
+   * Called when the work has settled. A transaction object kept past its work would otherwise
+   * write into whatever batch happens to be open, outside any savepoint of its own.
+   */
+  end(): void {
+    this.#open = false;
+  }
+
+  #check(): void {
+    if (!this.#open) throw new Error('This transaction has ended; its work must await every call it makes');
+  }
+
+  async get(id: string): Promise<StoredJob | undefined> {
+    this.#check();
+    const row = this.#queries.get(id);
+    return row && decodeDoc(row.doc);
+  }
+
+  async find(filter: JobFilter): Promise<StoredJob[]> {
+    this.#check();
+    if (filter.ids === undefined) return this.#queries.select(filter, 'insertion').map((row) => decodeDoc(row.doc));
+    return this.#rowsOf(filter.ids)
+      .filter((row) => (filter.types?.includes(row.type) ?? true) && (filter.statuses?.includes(row.status) ?? true))
+      .sort((a, b) => a.seq - b.seq)
+      .map((row) => decodeDoc(row.doc));
+  }
+
+  async insert(job: StoredJob, log: readonly JobLogEntry[]): Promise<void> {
+    this.#check();
+    this.#queries.insert(jobColumns(job));
+    this.#queries.setDepends(job._id, job.depends);
+    for (const entry of log) this.#queries.insertLogEntry(job._id, encodeLogEntry(entry));
+    this.#recorder.record(job._id, job.type, null, job.status);
+  }
+
+  async update(id: string, changes: JobChanges, guard?: UpdateGuard): Promise<boolean> {
+    this.#check();
+    const row = this.#queries.get(id);
+    if (row === undefined) return false;
+    const job = decodeDoc(row.doc);
+    if (guard?.statuses !== undefined && !guard.statuses.includes(job.status)) return false;
+    if (guard?.runId !== undefined && job.runId !== guard.runId) return false;
+    const updated = mergeChanges(job, changes);
+    this.#queries.rewrite(row.seq, jobColumns(updated));
+    // `depends` is the truth; its table is a copy kept for `dependentsOf` and promotion.
+    if (Object.hasOwn(changes, 'depends')) this.#queries.setDepends(id, updated.depends ?? []);
+    this.#recorder.record(id, updated.type, job.status, updated.status);
+    return true;
+  }
+
+  /**
+   * Appends to the log of an existing job (a missing job is left alone, as an update would).
+   * It is reported to `onCommit` as a change with the same status, so a view of the job's log
+   * knows to refresh.
+   */
+  async appendLog(id: string, entries: readonly JobLogEntry[]): Promise<void> {
+    this.#check();
+    const head = this.#queries.head(id);
+    if (head === undefined || entries.length === 0) return;
+    for (const entry of entries) this.#queries.insertLogEntry(id, encodeLogEntry(entry));
+    this.#recorder.record(id, head.type, head.status, head.status);
+  }
+
+  async remove(ids: readonly string[]): Promise<number> {
+    this.#check();
+    let removed = 0;
+    for (const id of new Set(ids)) {
+      const gone = this.#queries.delete(id);
+      if (gone === undefined) continue;
+      this.#queries.deleteLog(id);
+      // Only its own pending rows go: jobs waiting on it keep waiting (PROTOCOL §3.6).
+      this.#queries.setDepends(id, []);
+      this.#recorder.record(id, gone.type, gone.status, null);
+      removed += 1;
+    }
+    return removed;
+  }
+
+  async nextReady(types: readonly string[], limit: number): Promise<StoredJob[]> {
+    this.#check();
+    const count = Math.floor(limit);
+    if (count <= 0) return [];
+    // One index walk per type, each stopping after `count` rows, then a merge: the index
+    // cannot give one order across several types.
+    const distinct = new Set(types);
+    const rows: ClaimRow[] = [];
+    for (const type of distinct) rows.push(...this.#queries.nextReady(type, count));
+    if (distinct.size > 1) rows.sort(claimOrder);
+    return rows.slice(0, count).map((row) => decodeDoc(row.doc));
+  }
+
+  async dependentsOf(ids: readonly string[], statuses?: readonly JobStatus[]): Promise<StoredJob[]> {
+    this.#check();
+    const bySeq = new Map<number, JobRow>();
+    for (const id of new Set(ids)) {
+      for (const row of this.#queries.dependents(id)) {
+        if (statuses === undefined || statuses.includes(row.status)) bySeq.set(row.seq, row);
+      }
+    }
+    return [...bySeq.values()].sort((a, b) => a.seq - b.seq).map((row) => decodeDoc(row.doc));
+  }
+
+  async promotable(time: Date, options: { ids?: readonly string[]; ignoreDepends: boolean }): Promise<StoredJob[]> {
+    this.#check();
+    const at = time.getTime();
+    if (options.ids === undefined) {
+      return this.#queries.promotable(at, options.ignoreDepends).map((row) => decodeDoc(row.doc));
+    }
+    const rows = this.#rowsOf(options.ids).filter(
+      (row) =>
+        row.status === 'waiting' &&
+        row.after <= at &&
+        (options.ignoreDepends || !this.#queries.hasPendingDepends(row.id)),
+    );
+    return rows.sort((a, b) => a.after - b.after || a.seq - b.seq).map((row) => decodeDoc(row.doc));
+  }
+
+  async expired(time: Date): Promise<StoredJob[]> {
+    this.#check();
+    return this.#queries.expired(time.getTime()).map((row) => decodeDoc(row.doc));
+  }
+
+  #rowsOf(ids: readonly string[]): JobRow[] {
+    const rows: JobRow[] = [];
+    for (const id of new Set(ids)) {
+      const row = this.#queries.get(id);
+      if (row !== undefined) rows.push(row);
+    }
+    return rows;
+  }
+}
+
+function claimOrder(a: ClaimRow, b: ClaimRow): number {
+  return (
+    a.priority - b.priority ||
+    a.retry_until - b.retry_until ||
+    a.after - b.after ||
+    a.created - b.created ||
+    a.seq - b.seq
+  );
+}

@@ -1,0 +1,462 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import Sqlite from 'better-sqlite3';
+import EJSON from 'ejson';
+import type { JobChange, JobStore } from '../../server/store/job-store.ts';
+import { openStores, parseDatabaseUrl } from '../../server/store/open-store.ts';
+import { GroupCommitQueue } from '../../server/store/sqlite/group-commit.ts';
+import {
+  dependentsSql,
+  expiredSql,
+  nextPromotionSql,
+  nextReadySql,
+  promotableSql,
+} from '../../server/store/sqlite/job-queries.ts';
+import { latestSchemaVersion, migrate } from '../../server/store/sqlite/migrations.ts';
+import { SqliteDatabase } from '../../server/store/sqlite/sqlite-database.ts';
+import { SqliteJobStore } from '../../server/store/sqlite/sqlite-job-store.ts';
+import { StoreOpenError } from '../../server/store/store-open-error.ts';
+import { makeJob, makeLogEntry } from '../helpers/job-fixtures.ts';
+import { describeJobStoreConformance } from './job-store-conformance.ts';
+
+function tempDir(): { dir: string; remove(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cumulus-store-'));
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+describeJobStoreConformance('sqlite file', async () => {
+  const temp = tempDir();
+  const opened = await openStores(`sqlite:${path.join(temp.dir, 'jobs.db')}`, ['queue']);
+  const store = opened.stores.get('queue');
+  assert.ok(store);
+  return {
+    store,
+    async close() {
+      await opened.close();
+      temp.remove();
+    },
+  };
+});
+
+describeJobStoreConformance('sqlite :memory:', async () => {
+  const opened = await openStores('sqlite::memory:', ['queue']);
+  const store = opened.stores.get('queue');
+  assert.ok(store);
+  return { store, close: () => opened.close() };
+});
+
+/** A promise and its resolver, to hold a work open while a test looks from outside. */
+function gate(): { promise: Promise<void>; open(): void } {
+  let open = () => {};
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+describe('SQLite store', () => {
+  let temp: ReturnType<typeof tempDir>;
+  let file: string;
+
+  beforeEach(() => {
+    temp = tempDir();
+    file = path.join(temp.dir, 'nested', 'dir', 'jobs.db');
+  });
+
+  afterEach(() => {
+    temp.remove();
+  });
+
+  async function openOne(root = 'queue'): Promise<{ store: JobStore; close(): Promise<void> }> {
+    const opened = await openStores(`sqlite:${file}`, [root]);
+    const store = opened.stores.get(root);
+    assert.ok(store);
+    return { store, close: opened.close };
+  }
+
+  describe('durability and schema', () => {
+    it('keeps jobs, logs and dependencies across a close and a reopen, creating the directory', async () => {
+      const antecedent = makeJob({ status: 'running', runId: 'r1' });
+      const dependent = makeJob({ depends: [antecedent._id], data: { when: new Date(5), list: [1, { a: 'b' }] } });
+      const first = await openOne();
+      await first.store.transaction(async (tx) => {
+        await tx.insert(antecedent, [makeLogEntry('Job Submitted')]);
+        await tx.insert(dependent, []);
+        await tx.appendLog(antecedent._id, [makeLogEntry('Job Running', { runId: 'r1' })]);
+      });
+      await first.close();
+      assert.ok(fs.statSync(file).isFile());
+
+      const second = await openOne();
+      const jobs = await second.store.getJobs([antecedent._id, dependent._id], { log: true });
+      const byId = new Map(jobs.map((job) => [job._id, job]));
+      assert.deepEqual(
+        byId.get(antecedent._id)?.log?.map((entry) => entry.message),
+        ['Job Submitted', 'Job Running'],
+      );
+      const { log: _log, ...storedDependent } = byId.get(dependent._id) ?? {};
+      assert.deepEqual(storedDependent, dependent);
+      const dependents = await second.store.transaction((tx) => tx.dependentsOf([antecedent._id]));
+      assert.deepEqual(
+        dependents.map((job) => job._id),
+        [dependent._id],
+      );
+      await second.close();
+    });
+
+    it('applies migrations once, records the version, and reopens without migrating', async () => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const first = SqliteDatabase.open(file);
+      assert.deepEqual(first.migrationsApplied, [1]);
+      await first.close();
+      const second = SqliteDatabase.open(file);
+      assert.deepEqual(second.migrationsApplied, []);
+      assert.equal(second.writer.pragma('user_version', { simple: true }), latestSchemaVersion);
+      assert.equal(second.writer.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(second.writer.pragma('synchronous', { simple: true }), 2);
+      await second.close();
+
+      const raw = new Sqlite(file);
+      assert.deepEqual(migrate(raw), []);
+      raw.close();
+    });
+
+    it('refuses a file written by a newer schema', async () => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const raw = new Sqlite(file);
+      raw.pragma(`user_version = ${latestSchemaVersion + 1}`);
+      raw.close();
+      await assert.rejects(
+        openStores(`sqlite:${file}`, ['queue']),
+        (error) => error instanceof StoreOpenError && error.message.includes(file) && /newer Cumulus/.test(error.message),
+      );
+    });
+
+    it('round-trips registered EJSON custom types', async () => {
+      class Point {
+        constructor(
+          readonly x: number,
+          readonly y: number,
+        ) {}
+        typeName() {
+          return 'cumulus-test-point';
+        }
+        toJSONValue() {
+          return { x: this.x, y: this.y };
+        }
+      }
+      EJSON.addType('cumulus-test-point', (value) => {
+        const { x, y } = value as { x: number; y: number };
+        return new Point(x, y);
+      });
+      const job = makeJob({ data: { at: new Point(1, 2) } });
+      const { store, close } = await openOne();
+      await store.transaction((tx) => tx.insert(job, []));
+      const [stored] = await store.getJobs([job._id]);
+      assert.ok(stored?.data.at instanceof Point);
+      assert.deepEqual(stored.data.at, new Point(1, 2));
+      await close();
+    });
+  });
+
+  describe('roots', () => {
+    it('keeps two roots of one file apart', async () => {
+      const opened = await openStores(`sqlite:${file}`, ['alpha', 'beta', 'alpha']);
+      assert.deepEqual([...opened.stores.keys()], ['alpha', 'beta']);
+      const alpha = opened.stores.get('alpha');
+      const beta = opened.stores.get('beta');
+      assert.ok(alpha && beta);
+      const alphaChanges: JobChange[] = [];
+      const betaChanges: JobChange[] = [];
+      alpha.onCommit((changes) => alphaChanges.push(...changes));
+      beta.onCommit((changes) => betaChanges.push(...changes));
+
+      const shared = makeJob({ type: 't', status: 'ready' });
+      const inBeta = { ...makeJob({ type: 't', status: 'ready', depends: ['dep'] }), _id: shared._id };
+      await Promise.all([
+        alpha.transaction((tx) => tx.insert(shared, [makeLogEntry('alpha')])),
+        beta.transaction((tx) => tx.insert(inBeta, [makeLogEntry('beta')])),
+      ]);
+      assert.deepEqual(await alpha.counts(), { t: { ready: 1 } });
+      assert.deepEqual(
+        (await beta.getJobs([shared._id], { log: true }))[0]?.log?.map((entry) => entry.message),
+        ['beta'],
+      );
+      assert.equal((await alpha.transaction((tx) => tx.dependentsOf(['dep']))).length, 0);
+      assert.equal((await beta.transaction((tx) => tx.dependentsOf(['dep']))).length, 1);
+      assert.equal(await alpha.transaction((tx) => tx.remove([shared._id])), 1);
+      assert.equal((await beta.getJobs([shared._id])).length, 1);
+      assert.deepEqual(
+        alphaChanges.map((change) => change.status),
+        ['ready', null],
+      );
+      assert.deepEqual(
+        betaChanges.map((change) => change.status),
+        ['ready'],
+      );
+
+      // Closing one store leaves the other working; the file closes with the last one.
+      await alpha.close();
+      assert.equal((await beta.list({}, { limit: 5, order: 'created-asc' })).length, 1);
+      await opened.close();
+      await assert.rejects(beta.counts(), /closed/);
+    });
+  });
+
+  describe('opening', () => {
+    const refused = async (url: string, pattern: RegExp) => {
+      await assert.rejects(openStores(url, ['queue']), (error) => {
+        assert.ok(error instanceof StoreOpenError, String(error));
+        assert.match(error.message, pattern);
+        return true;
+      });
+    };
+
+    it('says MongoDB is not available yet, without repeating the URL', async () => {
+      await refused('mongodb://user:secret@localhost:27017/cumulus', /MongoDB store is not available yet/);
+      await refused('mongodb+srv://user:secret@cluster.example.net/cumulus', /^((?!secret).)*$/s);
+    });
+
+    it('names the accepted forms for an unknown or malformed URL', async () => {
+      await refused('postgres://localhost/db', /"postgres:".*sqlite:\.\/relative\/path\.db.*sqlite::memory:/);
+      await refused('just-a-path.db', /has no scheme.*Accepted forms/);
+      await refused('sqlite:', /names no file/);
+      await refused('sqlite:///tmp/x.db', /ambiguous/);
+    });
+
+    it('reports a path that is a directory, not a database, or not creatable', async () => {
+      await refused(`sqlite:${temp.dir}`, new RegExp(`${escape(temp.dir)}: it is a directory`));
+      const text = path.join(temp.dir, 'notes.db');
+      fs.writeFileSync(text, 'these are not the pages of a SQLite database\n'.repeat(100));
+      await refused(`sqlite:${text}`, new RegExp(`${escape(text)}: file is not a database`));
+      const blocked = path.join(text, 'below', 'jobs.db');
+      await refused(`sqlite:${blocked}`, new RegExp(`${escape(blocked)}: .*ENOTDIR`));
+    });
+
+    it('resolves a relative path against the working directory', () => {
+      assert.deepEqual(parseDatabaseUrl('sqlite:./data/x.db'), { kind: 'sqlite', path: path.resolve('data/x.db') });
+      assert.deepEqual(parseDatabaseUrl('sqlite:/abs/x.db'), { kind: 'sqlite', path: '/abs/x.db' });
+      assert.deepEqual(parseDatabaseUrl(' sqlite::memory: '), { kind: 'sqlite', path: ':memory:' });
+    });
+  });
+
+  describe('group commit', () => {
+    let database: SqliteDatabase;
+    let store: SqliteJobStore;
+
+    beforeEach(() => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      database = SqliteDatabase.open(file);
+      store = new SqliteJobStore(database, 'queue');
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('commits a burst in one batch; the failing work alone is rolled back', async () => {
+      const batches = database.queue.batchCount;
+      const notified: JobChange[][] = [];
+      store.onCommit((changes) => notified.push([...changes]));
+      const jobs = Array.from({ length: 100 }, () => makeJob());
+      const results = await Promise.allSettled(
+        jobs.map((job, index) =>
+          store.transaction(async (tx) => {
+            await tx.insert(job, [makeLogEntry('in')]);
+            if (index === 42) throw new Error('bad one');
+            return job._id;
+          }),
+        ),
+      );
+      assert.equal(database.queue.batchCount - batches, 1);
+      assert.equal(results.filter((result) => result.status === 'fulfilled').length, 99);
+      assert.equal(results[42]?.status, 'rejected');
+      assert.equal(notified.length, 1);
+      assert.equal(notified[0]?.length, 99);
+      const stored = await store.getJobs(jobs.map((job) => job._id));
+      assert.equal(stored.length, 99);
+      assert.ok(!stored.some((job) => job._id === jobs[42]?._id));
+      const logRows = database.reader.prepare('SELECT count(*) AS n FROM job_logs').get() as { n: number };
+      assert.equal(logRows.n, 99);
+    });
+
+    it('collapses the changes of one job across the transactions of a batch', async () => {
+      const notified: JobChange[][] = [];
+      store.onCommit((changes) => notified.push([...changes]));
+      const job = makeJob({ type: 'k' });
+      await Promise.all([
+        store.transaction((tx) => tx.insert(job, [])),
+        store.transaction((tx) => tx.update(job._id, { status: 'ready' })),
+        store.transaction(async (tx) => {
+          const ephemeral = makeJob();
+          await tx.insert(ephemeral, []);
+          await tx.remove([ephemeral._id]);
+        }),
+      ]);
+      assert.deepEqual(notified, [[{ id: job._id, type: 'k', previousStatus: null, status: 'ready' }]]);
+    });
+
+    it('puts works queued during a batch into the next one', async () => {
+      const batches = database.queue.batchCount;
+      const hold = gate();
+      const started = gate();
+      const first = store.transaction(async (tx) => {
+        await tx.insert(makeJob(), []);
+        started.open();
+        // Outside the contract (a work must only await its transaction), on purpose: it keeps
+        // the batch open while the test queues another transaction.
+        await hold.promise;
+      });
+      await started.promise;
+      const second = store.transaction((tx) => tx.insert(makeJob(), []));
+      hold.open();
+      await Promise.all([first, second]);
+      assert.equal(database.queue.batchCount - batches, 2);
+    });
+
+    it('shows reads outside transactions only committed data', async () => {
+      const job = makeJob();
+      const hold = gate();
+      const written = gate();
+      const committed = store.transaction(async (tx) => {
+        await tx.insert(job, []);
+        written.open();
+        await hold.promise;
+      });
+      await written.promise;
+      assert.deepEqual(await store.getJobs([job._id]), []);
+      assert.deepEqual(await store.counts(), {});
+      hold.open();
+      await committed;
+      assert.equal((await store.getJobs([job._id])).length, 1);
+    });
+
+    it('rejects a transaction started from inside a work instead of deadlocking', async () => {
+      const job = makeJob();
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.insert(job, []);
+          await store.transaction((inner) => inner.find({}));
+        }),
+        /inside a transaction/,
+      );
+      assert.deepEqual(await store.getJobs([job._id]), []);
+    });
+
+    it('accepts transactions started from a commit listener', async () => {
+      const follow = makeJob();
+      const followed = new Promise<void>((resolve, reject) => {
+        const unsubscribe = store.onCommit(() => {
+          unsubscribe();
+          store.transaction((tx) => tx.insert(follow, [])).then(resolve, reject);
+        });
+      });
+      await store.transaction((tx) => tx.insert(makeJob(), []));
+      await followed;
+      assert.equal((await store.getJobs([follow._id])).length, 1);
+    });
+
+    it('removes the log and pending-dependency rows with the job', async () => {
+      const job = makeJob({ status: 'cancelled', depends: ['a', 'b'] });
+      await store.transaction((tx) => tx.insert(job, [makeLogEntry('1'), makeLogEntry('2')]));
+      const rows = () =>
+        database.reader
+          .prepare(
+            'SELECT (SELECT count(*) FROM job_logs WHERE job_id = @id) AS logs, ' +
+              '(SELECT count(*) FROM job_depends WHERE dependent = @id) AS depends',
+          )
+          .get({ id: job._id });
+      assert.deepEqual(rows(), { logs: 2, depends: 2 });
+      await store.transaction((tx) => tx.update(job._id, { depends: ['b'], resolved: ['a'] }));
+      assert.deepEqual(rows(), { logs: 2, depends: 1 });
+      await store.transaction((tx) => tx.remove([job._id]));
+      assert.deepEqual(rows(), { logs: 0, depends: 0 });
+    });
+
+    it('refuses a transaction object used after its work ended', async () => {
+      let leaked: Parameters<Parameters<JobStore['transaction']>[0]>[0] | undefined;
+      await store.transaction(async (tx) => {
+        leaked = tx;
+      });
+      assert.ok(leaked);
+      await assert.rejects(leaked.insert(makeJob(), []), /transaction has ended/);
+    });
+
+    it('explains to the caller why its transaction was refused after close', async () => {
+      await store.close();
+      await assert.rejects(store.transaction((tx) => tx.find({})), /job store of "queue" is closed/);
+    });
+  });
+
+  describe('a failing COMMIT', () => {
+    it('rejects every work of the batch and keeps none of it', async () => {
+      const db = new Sqlite(':memory:');
+      db.pragma('foreign_keys = ON');
+      db.exec(`
+        CREATE TABLE parent (id INTEGER PRIMARY KEY);
+        CREATE TABLE child (id INTEGER PRIMARY KEY,
+          parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+      `);
+      const queue = new GroupCommitQueue(db);
+      // A deferred foreign key is checked at COMMIT only: the works succeed, the batch fails.
+      const fine = queue.enqueue({ run: () => db.prepare('INSERT INTO parent (id) VALUES (1)').run() });
+      const orphan = queue.enqueue({ run: () => db.prepare('INSERT INTO child (id, parent) VALUES (1, 99)').run() });
+      const results = await Promise.allSettled([fine, orphan]);
+      assert.deepEqual(
+        results.map((result) => result.status),
+        ['rejected', 'rejected'],
+      );
+      assert.equal((db.prepare('SELECT count(*) AS n FROM parent').get() as { n: number }).n, 0);
+      assert.equal(db.inTransaction, false);
+      // The queue goes on with the next batch.
+      await queue.enqueue({ run: () => db.prepare('INSERT INTO parent (id) VALUES (2)').run() });
+      assert.equal((db.prepare('SELECT count(*) AS n FROM parent').get() as { n: number }).n, 1);
+      await queue.close('closed');
+      db.close();
+    });
+  });
+
+  describe('query plans', () => {
+    let db: Sqlite.Database;
+
+    before(() => {
+      db = new Sqlite(':memory:');
+      migrate(db);
+    });
+
+    after(() => {
+      db.close();
+    });
+
+    const plan = (sql: string, ...params: unknown[]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((row) => row.detail);
+
+    it('claims through the claim index, in its order, without a scan or a sort', () => {
+      const steps = plan(nextReadySql, 'queue', 'type', 10);
+      assert.equal(steps.length, 1, steps.join('\n'));
+      assert.match(steps[0] ?? '', /^SEARCH jobs USING INDEX jobs_claim \(root=\? AND status=\? AND type=\?\)$/);
+    });
+
+    it('promotes, expires and finds dependents through their indexes', () => {
+      const promote = plan(promotableSql, 'queue', 0);
+      assert.match(promote[0] ?? '', /SEARCH jobs USING INDEX jobs_promote \(root=\? AND status=\? AND after<\?\)/);
+      assert.ok(!promote.some((step) => /SCAN|TEMP B-TREE/.test(step)), promote.join('\n'));
+      const next = plan(nextPromotionSql, 'queue');
+      assert.match(next[0] ?? '', /SEARCH jobs USING INDEX jobs_promote \(root=\? AND status=\?\)/);
+      assert.ok(!next.some((step) => /SCAN|TEMP B-TREE/.test(step)), next.join('\n'));
+      const expire = plan(expiredSql, 'queue', 0);
+      assert.match(expire[0] ?? '', /SEARCH jobs USING INDEX jobs_expire/);
+      assert.ok(!expire.some((step) => /SCAN|TEMP B-TREE/.test(step)), expire.join('\n'));
+      const dependents = plan(dependentsSql, 'queue', 'id');
+      assert.match(dependents.join('\n'), /SEARCH d USING COVERING INDEX job_depends_antecedent/);
+      assert.ok(!dependents.some((step) => /SCAN/.test(step)), dependents.join('\n'));
+    });
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
