@@ -1,0 +1,134 @@
+/**
+ * The batch admin operations: pause, resume, ready, cancel, restart, remove. Each takes one
+ * id or a list, skips jobs whose status does not qualify, and reports whether anything changed.
+ */
+import {
+  jobStatusCancellable, jobStatusPausable, jobStatusRemovable, jobStatusRestartable, methodDefaults,
+} from '../../shared/constants.ts';
+import type { MethodParams } from '../../shared/methods.ts';
+import type { JobTransaction } from '../store/job-store.ts';
+import type { JobContext } from './context.ts';
+import { idList, resetProgress } from './job-docs.ts';
+import { logMessages } from './log-messages.ts';
+import { readyJobs } from './promote.ts';
+import { relatedJobIds, type RelatedOptions } from './related-jobs.ts';
+import { capForever } from './rules.ts';
+
+export async function jobPause(ctx: JobContext, [ids]: MethodParams<'jobPause'>): Promise<boolean> {
+  return ctx.store.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    let changed = 0;
+    for (const id of idList(ids)) {
+      if (!(await tx.update(id, { status: 'paused', updated: now }, { statuses: jobStatusPausable }))) continue;
+      await tx.appendLog(id, [logMessages.paused(now)]);
+      changed += 1;
+    }
+    return changed > 0;
+  });
+}
+
+export async function jobResume(ctx: JobContext, [ids]: MethodParams<'jobResume'>): Promise<boolean> {
+  return ctx.store.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const resumed: string[] = [];
+    for (const id of idList(ids)) {
+      if (!(await tx.update(id, { status: 'waiting', updated: now }, { statuses: ['paused'] }))) continue;
+      await tx.appendLog(id, [logMessages.resumed(now)]);
+      resumed.push(id);
+    }
+    if (resumed.length > 0) await readyJobs(ctx, tx, resumed);
+    return resumed.length > 0;
+  });
+}
+
+export async function jobReady(ctx: JobContext, [ids, options = {}]: MethodParams<'jobReady'>): Promise<boolean> {
+  return ctx.store.transaction((tx) => readyJobs(ctx, tx, idList(ids), options));
+}
+
+export async function jobCancel(ctx: JobContext, [ids, options = {}]: MethodParams<'jobCancel'>): Promise<boolean> {
+  return ctx.store.transaction((tx) =>
+    cancelJobs(ctx, tx, idList(ids), { antecedents: options.antecedents ?? false, dependents: options.dependents ?? true }),
+  );
+}
+
+/** Cancels the jobs and, recursively, their related jobs that are still cancellable. */
+export async function cancelJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[], options: RelatedOptions): Promise<boolean> {
+  if (ids.length === 0) return false;
+  const now = ctx.clock.now();
+  let changed = 0;
+  for (const id of ids) {
+    const cancelled = await tx.update(
+      id,
+      { status: 'cancelled', runId: null, progress: resetProgress(), updated: now },
+      { statuses: jobStatusCancellable },
+    );
+    if (!cancelled) continue;
+    await tx.appendLog(id, [logMessages.cancelled(now)]);
+    changed += 1;
+  }
+  const related = await relatedJobIds(tx, ids, options, jobStatusCancellable);
+  const relatedCancelled = await cancelJobs(ctx, tx, related, options);
+  return changed > 0 || relatedCancelled;
+}
+
+export async function jobRestart(ctx: JobContext, [ids, options = {}]: MethodParams<'jobRestart'>): Promise<boolean> {
+  const restart: RestartOptions = {
+    retries: capForever(options.retries ?? methodDefaults.restartRetries),
+    ...(options.until === undefined ? {} : { until: options.until }),
+    antecedents: options.antecedents ?? true,
+    dependents: options.dependents ?? false,
+  };
+  return ctx.store.transaction((tx) => restartJobs(ctx, tx, idList(ids), restart));
+}
+
+interface RestartOptions extends RelatedOptions {
+  retries: number;
+  until?: Date;
+}
+
+async function restartJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[], options: RestartOptions): Promise<boolean> {
+  if (ids.length === 0) return false;
+  const now = ctx.clock.now();
+  let changed = 0;
+  for (const id of ids) {
+    const job = await tx.get(id);
+    if (job === undefined || !jobStatusRestartable.includes(job.status)) continue;
+    const restarted = await tx.update(
+      id,
+      {
+        status: 'waiting',
+        progress: resetProgress(),
+        updated: now,
+        retries: capForever(job.retries + options.retries),
+        ...(options.until === undefined ? {} : { retryUntil: options.until }),
+      },
+      { statuses: jobStatusRestartable },
+    );
+    if (!restarted) continue;
+    await tx.appendLog(id, [logMessages.restarted(now)]);
+    changed += 1;
+  }
+  const related = await relatedJobIds(tx, ids, options, jobStatusRestartable);
+  const relatedRestarted = await restartJobs(ctx, tx, related, options);
+  if (changed === 0 && !relatedRestarted) return false;
+  await readyJobs(ctx, tx, ids);
+  return true;
+}
+
+export async function jobRemove(ctx: JobContext, [ids]: MethodParams<'jobRemove'>): Promise<boolean> {
+  return ctx.store.transaction(async (tx) => {
+    const removable = (await tx.find({ ids: idList(ids), statuses: jobStatusRemovable })).map((job) => job._id);
+    if (removable.length === 0) return false;
+    // Dependents still waiting on a removed job could never run (upstream strands them, §5.11):
+    // cancel them, as a save with a missing antecedent is cancelled.
+    const stranded = await tx.dependentsOf(removable, jobStatusCancellable);
+    const removed = await tx.remove(removable);
+    const now = ctx.clock.now();
+    for (const job of stranded) {
+      const gone = job.depends.filter((id) => removable.includes(id));
+      await tx.appendLog(job._id, gone.map((id) => logMessages.antecedentRemoved(now, id)));
+    }
+    await cancelJobs(ctx, tx, stranded.map((job) => job._id), { antecedents: false, dependents: true });
+    return removed > 0;
+  });
+}

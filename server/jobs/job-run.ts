@@ -1,0 +1,119 @@
+/**
+ * What a worker reports about a job it runs: progress, log, done, fail. Progress, done and
+ * fail only apply to the current run (status running, same runId): a stale runId gets false,
+ * which is what makes at-least-once delivery safe.
+ */
+import { CumulusError } from '../../shared/errors.ts';
+import type { MethodParams } from '../../shared/methods.ts';
+import type { JobTransaction, StoredJob, UpdateGuard } from '../store/job-store.ts';
+import type { JobContext } from './context.ts';
+import { cancelDependents, resolveDependents } from './dependencies.ts';
+import { logMessages } from './log-messages.ts';
+import { cloneJob } from './clone-job.ts';
+import { repeatWait, retryTime, willRetry } from './rules.ts';
+
+function currentRun(runId: string): UpdateGuard {
+  return { statuses: ['running'], runId };
+}
+
+function isCurrentRun(job: StoredJob | undefined, runId: string): job is StoredJob {
+  return job !== undefined && job.status === 'running' && job.runId === runId;
+}
+
+/** A running job's lease is extended by every sign of life. */
+function extendedLease(job: StoredJob, now: Date): { expiresAfter?: Date } {
+  return job.status === 'running' && job.workTimeout !== undefined
+    ? { expiresAfter: new Date(now.getTime() + job.workTimeout) }
+    : {};
+}
+
+export async function jobProgress(
+  ctx: JobContext,
+  [id, runId, completed, total]: MethodParams<'jobProgress'>,
+): Promise<boolean | null> {
+  // null tells the worker that the server is shutting down.
+  if (ctx.state.stopped) return null;
+  if (completed > total) {
+    throw new CumulusError(400, 'Match failed', `completed (${completed}) must not exceed total (${total})`);
+  }
+  return ctx.store.transaction(async (tx) => {
+    const job = await tx.get(id);
+    if (!isCurrentRun(job, runId)) return false;
+    const now = ctx.clock.now();
+    return tx.update(
+      id,
+      { progress: { completed, total, percent: (100 * completed) / total }, updated: now, ...extendedLease(job, now) },
+      currentRun(runId),
+    );
+  });
+}
+
+export async function jobLog(ctx: JobContext, [id, runId, message, options = {}]: MethodParams<'jobLog'>): Promise<boolean> {
+  return ctx.store.transaction(async (tx) => {
+    const job = await tx.get(id);
+    if (job === undefined) return false;
+    const now = ctx.clock.now();
+    const entry = { time: now, runId, level: options.level ?? 'info', message, ...(options.data === undefined ? {} : { data: options.data }) };
+    await tx.appendLog(id, [entry]);
+    await tx.update(id, { updated: now, ...extendedLease(job, now) });
+    return true;
+  });
+}
+
+export async function jobDone(ctx: JobContext, [id, runId, result, options = {}]: MethodParams<'jobDone'>): Promise<boolean | string> {
+  return ctx.store.transaction(async (tx) => {
+    const job = await tx.get(id);
+    if (!isCurrentRun(job, runId)) return false;
+    const now = ctx.clock.now();
+    const total = job.progress.total || 1;
+    const completed = await tx.update(
+      id,
+      { status: 'completed', result, progress: { completed: total, total, percent: 100 }, updated: now },
+      currentRun(runId),
+    );
+    if (!completed) return false;
+    await tx.appendLog(id, [logMessages.completed(now, runId)]);
+    const wait = repeatWait(job, now);
+    const repeatId = wait === undefined
+      ? undefined
+      : await cloneJob(ctx, tx, job, { repeats: job.repeats - 1, wait, until: job.repeatUntil });
+    await resolveDependents(ctx, tx, job, options.delayDeps);
+    return options.repeatId === true && repeatId !== undefined ? repeatId : true;
+  });
+}
+
+export async function jobFail(ctx: JobContext, [id, runId, err, options = {}]: MethodParams<'jobFail'>): Promise<boolean> {
+  return ctx.store.transaction(async (tx) => {
+    const job = await tx.get(id);
+    if (!isCurrentRun(job, runId)) return false;
+    return failRun(ctx, tx, job, err, options.fatal ?? false);
+  });
+}
+
+/**
+ * Fails the current run of a running job: it waits for a retry, or fails for good and
+ * cancels its dependents. Also used by the server for expired leases and shutdown.
+ */
+export async function failRun(
+  ctx: JobContext,
+  tx: JobTransaction,
+  job: StoredJob,
+  err: Record<string, unknown>,
+  fatal: boolean,
+): Promise<boolean> {
+  const runId = job.runId;
+  if (runId === null) return false;
+  const now = ctx.clock.now();
+  const after = retryTime(job, now);
+  const final = !willRetry(job, after, fatal);
+  const failure = { ...err, runId };
+  const failed = await tx.update(
+    job._id,
+    { status: final ? 'failed' : 'waiting', runId: null, after, updated: now, failures: [...(job.failures ?? []), failure] },
+    currentRun(runId),
+  );
+  if (!failed) return false;
+  await tx.appendLog(job._id, [logMessages.failed(now, runId, final, err)]);
+  if (final) await cancelDependents(ctx, tx, job._id);
+  return true;
+}

@@ -1,0 +1,93 @@
+/** Saving a job: jobCollection's `jobSave`, for new jobs and for re-saving a paused one (PROTOCOL §2.3). */
+import { forever, jobStatusCancellable, jobStatusSavable } from '../../shared/constants.ts';
+import { CumulusError } from '../../shared/errors.ts';
+import type { MethodParams } from '../../shared/methods.ts';
+import type { JobSaveDoc } from '../../shared/schemas.ts';
+import type { JobTransaction, StoredJob } from '../store/job-store.ts';
+import type { JobContext } from './context.ts';
+import { checkDependsAtSave } from './dependencies.ts';
+import { cancelJobs } from './job-control.ts';
+import { logMessages } from './log-messages.ts';
+import { readyJobs } from './promote.ts';
+import { capForever, isSchedule, notBefore } from './rules.ts';
+import { firstRunAfter } from './schedule.ts';
+
+/** Returns the job's id, or null when nothing was saved or the job was cancelled at once. */
+export async function jobSave(ctx: JobContext, [doc, options = {}]: MethodParams<'jobSave'>): Promise<string | null> {
+  if (!jobStatusSavable.includes(doc.status)) {
+    throw new CumulusError(400, 'Match failed', `doc.status: a job can only be saved as ${jobStatusSavable.join(' or ')}`);
+  }
+  const now = ctx.clock.now();
+  const job = normalize(doc, now);
+  if (job === undefined) return null;
+  const { _id: id, log = [], ...fields } = job;
+  return ctx.store.transaction(async (tx) => {
+    if (id != null) return resave(ctx, tx, id, fields, now);
+    if (options.cancelRepeats === true && fields.repeats === forever) {
+      const sameType = await tx.find({ types: [fields.type], statuses: jobStatusCancellable });
+      await cancelJobs(ctx, tx, sameType.map((j) => j._id), { antecedents: false, dependents: true });
+    }
+    // Server time in `created` and `updated`; a new job has no run yet (else it could never be claimed).
+    const stored: StoredJob = { ...fields, _id: ctx.newId(), runId: null, created: now, updated: now };
+    await tx.insert(stored, [...log, logMessages.submitted(now)]);
+    if (!(await checkDependsAtSave(ctx, tx, stored))) return null;
+    await readyJobs(ctx, tx, [stored._id]);
+    return stored._id;
+  });
+}
+
+/**
+ * Caps counts at `forever`, moves past dates to now (so a client's clock cannot hold a job
+ * back), and starts a scheduled job at its first occurrence. Undefined when a schedule has
+ * no occurrence before `repeatUntil`: nothing is saved.
+ */
+function normalize(doc: JobSaveDoc, now: Date): JobSaveDoc | undefined {
+  const job: JobSaveDoc = {
+    ...doc,
+    repeats: capForever(doc.repeats),
+    retries: capForever(doc.retries),
+    after: notBefore(doc.after, now),
+    retryUntil: notBefore(doc.retryUntil, now),
+    repeatUntil: notBefore(doc.repeatUntil, now),
+  };
+  if (!isSchedule(job.repeatWait)) return job;
+  const first = firstRunAfter(job.repeatWait, job.after);
+  if (first === undefined || first > job.repeatUntil) return undefined;
+  return { ...job, after: first };
+}
+
+/** Only a paused job with no current run can be re-saved; it comes back waiting. */
+async function resave(
+  ctx: JobContext,
+  tx: JobTransaction,
+  id: string,
+  job: Omit<JobSaveDoc, '_id' | 'log'>,
+  now: Date,
+): Promise<string | null> {
+  const changed = await tx.update(
+    id,
+    {
+      status: 'waiting',
+      data: job.data,
+      retries: job.retries,
+      repeatRetries: job.repeatRetries ?? job.retries + job.retried,
+      retryUntil: job.retryUntil,
+      retryWait: job.retryWait,
+      retryBackoff: job.retryBackoff,
+      repeats: job.repeats,
+      repeatUntil: job.repeatUntil,
+      repeatWait: job.repeatWait,
+      depends: job.depends,
+      priority: job.priority,
+      after: job.after,
+      updated: now,
+    },
+    { statuses: ['paused'], runId: null },
+  );
+  if (!changed) return null;
+  await tx.appendLog(id, [logMessages.resubmitted(now)]);
+  const saved = await tx.get(id);
+  if (saved === undefined || !(await checkDependsAtSave(ctx, tx, saved))) return null;
+  await readyJobs(ctx, tx, [id]);
+  return id;
+}

@@ -1,0 +1,40 @@
+/** Promotion of waiting jobs to ready: jobCollection's `jobReady` (PROTOCOL §2.3). */
+import type { JobTransaction } from '../store/job-store.ts';
+import type { JobContext } from './context.ts';
+import { logMessages } from './log-messages.ts';
+
+export interface ReadyOptions {
+  /** Promote even with pending dependencies, dropping them (not resolving them). */
+  force?: boolean;
+  /** Promote jobs whose `after` is at or before this time; default now. */
+  time?: Date;
+}
+
+/**
+ * Promotes `waiting` jobs that are due and have no pending dependencies. An empty id list
+ * means every job. Returns whether any job was promoted.
+ */
+export async function readyJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[], options: ReadyOptions = {}): Promise<boolean> {
+  const now = ctx.clock.now();
+  const force = options.force ?? false;
+  const explicit = ids.length > 0;
+  const due = await tx.promotable(options.time ?? now, { ...(explicit ? { ids } : {}), ignoreDepends: force });
+  let promoted = 0;
+  for (const job of due) {
+    const changed = await tx.update(
+      job._id,
+      {
+        status: 'ready',
+        updated: now,
+        ...(explicit ? { after: now } : {}),
+        ...(force ? { depends: [] } : {}),
+      },
+      { statuses: ['waiting'] },
+    );
+    if (!changed) continue;
+    promoted += 1;
+    // Upstream logs the forced resolution before the promotion.
+    await tx.appendLog(job._id, force ? [logMessages.forced(now), logMessages.readied(now)] : [logMessages.readied(now)]);
+  }
+  return promoted > 0;
+}

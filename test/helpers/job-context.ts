@@ -1,0 +1,212 @@
+/**
+ * A `JobContext` for testing the job operations without a socket: an in-memory SQLite store
+ * of the root `queue`, a fake clock (unless a real one is given), real ids, a silent logger.
+ * `call` goes through `parseParams` as the DDP binding does, so argument checks are exercised.
+ */
+import assert from 'node:assert/strict';
+import Job from 'meteor-job';
+import type { getJob } from '../../server/jobs/get-job.ts';
+import type { getWork } from '../../server/jobs/get-work.ts';
+import type { jobCancel, jobPause, jobReady, jobRemove, jobRestart, jobResume } from '../../server/jobs/job-control.ts';
+import type { jobRerun } from '../../server/jobs/job-rerun.ts';
+import type { jobDone, jobFail, jobLog, jobProgress } from '../../server/jobs/job-run.ts';
+import type { jobSave } from '../../server/jobs/job-save.ts';
+import type { shutdownJobServer, startJobServer } from '../../server/jobs/server-control.ts';
+import type { Clock, JobContext } from '../../server/jobs/context.ts';
+import { jobOperations, type JobOperation } from '../../server/jobs/index.ts';
+import { createLogger } from '../../server/logger.ts';
+import type { JobStore } from '../../server/store/job-store.ts';
+import { openStores } from '../../server/store/open-store.ts';
+import { CumulusError } from '../../shared/errors.ts';
+import type { JobDoc } from '../../shared/job-doc.ts';
+import { parseParams, type JobMethodName } from '../../shared/methods.ts';
+import { randomId } from '../../shared/random-id.ts';
+
+/** What each operation resolves to, for typed results of `call`. */
+interface Operations {
+  startJobServer: typeof startJobServer;
+  shutdownJobServer: typeof shutdownJobServer;
+  startJobs: typeof startJobServer;
+  stopJobs: typeof shutdownJobServer;
+  getJob: typeof getJob;
+  getWork: typeof getWork;
+  jobRemove: typeof jobRemove;
+  jobPause: typeof jobPause;
+  jobResume: typeof jobResume;
+  jobReady: typeof jobReady;
+  jobCancel: typeof jobCancel;
+  jobRestart: typeof jobRestart;
+  jobSave: typeof jobSave;
+  jobRerun: typeof jobRerun;
+  jobProgress: typeof jobProgress;
+  jobLog: typeof jobLog;
+  jobDone: typeof jobDone;
+  jobFail: typeof jobFail;
+}
+export type OperationResult<N extends JobMethodName> = Awaited<ReturnType<Operations[N]>>;
+
+export interface TestClock extends Clock {
+  /** Moves the clock to `date`. */
+  set(date: Date): void;
+  /** Moves the clock forward by `ms` and returns the new time. */
+  advance(ms: number): Date;
+}
+
+export interface JobContextOptions {
+  /** A real clock (e.g. `systemClock`) for tests driven by real timers; `set`/`advance` then throw. */
+  clock?: Clock;
+  /** Start stopped, as upstream's job server does (default: running). */
+  stopped?: boolean;
+}
+
+export interface TestJobContext {
+  ctx: JobContext;
+  clock: TestClock;
+  store: JobStore;
+  /** Validates raw params like the DDP binding, then runs the operation. */
+  call<N extends JobMethodName>(name: N, ...rawParams: unknown[]): Promise<OperationResult<N>>;
+  /** Saves a job built with meteor-job (or its doc) as `job.save()` does, and returns the new id. */
+  save(job: Job | Record<string, unknown>, options?: Record<string, unknown>): Promise<string>;
+  /** Claims exactly one job of `type` with `getWork` and returns it. */
+  claim(type: string, options?: Record<string, unknown>): Promise<ClaimedJob>;
+  /**
+   * Asserts that the call is refused with `400 Match failed`, as Meteor's `check` refuses it,
+   * and that it wrote nothing.
+   */
+  expectMatchFailed(name: JobMethodName, ...rawParams: unknown[]): Promise<void>;
+  /** The committed job with its log and failures, or undefined. */
+  readJob(id: string): Promise<JobDoc | undefined>;
+  /** Like `readJob`, for a job that must exist. */
+  mustReadJob(id: string): Promise<JobDoc>;
+  /** Every job of the root with log and failures, in creation order: to check that nothing was written. */
+  snapshot(): Promise<JobDoc[]>;
+  close(): Promise<void>;
+}
+
+export type ClaimedJob = JobDoc & { runId: string };
+
+export const root = 'queue';
+
+function fakeClock(start: Date): TestClock {
+  let now = start.getTime();
+  return {
+    now: () => new Date(now),
+    set: (date) => {
+      now = date.getTime();
+    },
+    advance: (ms) => {
+      now += ms;
+      return new Date(now);
+    },
+  };
+}
+
+function realClock(clock: Clock): TestClock {
+  const refuse = () => {
+    throw new Error('This test context runs on a real clock');
+  };
+  return { now: () => clock.now(), set: refuse, advance: refuse };
+}
+
+export async function createJobContext(options: JobContextOptions = {}): Promise<TestJobContext> {
+  const opened = await openStores('sqlite::memory:', [root]);
+  const store = opened.stores.get(root);
+  if (store === undefined) throw new Error(`no store for ${root}`);
+  const clock = options.clock === undefined ? fakeClock(new Date()) : realClock(options.clock);
+  const ctx: JobContext = {
+    root,
+    store,
+    clock,
+    newId: () => randomId(),
+    state: { stopped: options.stopped ?? false, shutdownTimer: undefined },
+    logger: createLogger('silent'),
+  };
+  const readJob = async (id: string) => (await store.getJobs([id], { log: true, failures: true }))[0];
+  const call = <N extends JobMethodName>(name: N, ...rawParams: unknown[]) => {
+    const operation = jobOperations[name] as JobOperation<N>;
+    // parseParams throws synchronously; a rejected promise is what a caller awaits.
+    return Promise.resolve()
+      .then(() => operation(ctx, parseParams(name, rawParams)))
+      .then((result) => result as OperationResult<N>);
+  };
+  const snapshot = async () => {
+    const jobs = await store.list({}, { limit: Number.MAX_SAFE_INTEGER, order: 'created-asc' });
+    const docs = await store.getJobs(jobs.map((job) => job._id), { log: true, failures: true });
+    const byId = new Map(docs.map((doc) => [doc._id, doc]));
+    return jobs.map((job) => byId.get(job._id)).filter((doc) => doc !== undefined);
+  };
+  return {
+    ctx,
+    clock,
+    store,
+    call,
+    save: async (job, options = {}) => {
+      const id = await call('jobSave', job instanceof Job ? job.doc : job, options);
+      assert.equal(typeof id, 'string', 'jobSave returned no id');
+      return id as string;
+    },
+    claim: async (type, options = {}) => {
+      const claimed = await call('getWork', [type], options);
+      assert.equal(claimed.length, 1, `expected one ${type} job to claim`);
+      const [job] = claimed as [JobDoc];
+      assert.equal(typeof job.runId, 'string');
+      return job as ClaimedJob;
+    },
+    expectMatchFailed: async (name, ...rawParams) => {
+      const before = await snapshot();
+      await assert.rejects(call(name, ...rawParams), (error: unknown) => {
+        assert.ok(error instanceof CumulusError, `expected a CumulusError, got ${String(error)}`);
+        assert.equal(error.error, 400);
+        assert.equal(error.reason, 'Match failed');
+        return true;
+      });
+      assert.deepEqual(await snapshot(), before, `${name} wrote something although it was refused`);
+    },
+    readJob,
+    mustReadJob: async (id) => {
+      const job = await readJob(id);
+      if (job === undefined) throw new Error(`job ${id} not found`);
+      return job;
+    },
+    snapshot,
+    close: async () => {
+      clearTimeout(ctx.state.shutdownTimer);
+      ctx.state.shutdownTimer = undefined;
+      await opened.close();
+    },
+  };
+}
+
+/** A new job as meteor-job builds it (`new Job('queue', type, data)`), for its `.doc`. */
+export function newJob(type: string, data: Record<string, unknown> = {}): Job {
+  return new Job(root, type, data);
+}
+
+/** A Job made from a document the server sent, as meteor-job makes one (`new Job(root, doc)`). */
+export function clientJob(doc: JobDoc): Job {
+  return new Job(root, doc as unknown as ConstructorParameters<typeof Job>[1]);
+}
+
+/** A client-side Job standing for a saved job, as `job.depends([...])` requires. */
+export function savedJob(id: string): Job {
+  const job = newJob('saved', {});
+  (job.doc as { _id?: string })._id = id;
+  return job;
+}
+
+/** The messages of a job's log, in order. */
+export function logMessages(job: JobDoc): string[] {
+  return (job.log ?? []).map((entry) => entry.message);
+}
+
+/** The last entry of a job's log. */
+export function lastLog(job: JobDoc): NonNullable<JobDoc['log']>[number] {
+  const entry = job.log?.at(-1);
+  assert.ok(entry !== undefined, `job ${job._id} has no log`);
+  return entry;
+}
+
+/** Milliseconds after `base`: a Date. */
+export function plus(base: Date, ms: number): Date {
+  return new Date(base.getTime() + ms);
+}
