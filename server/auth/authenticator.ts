@@ -1,0 +1,47 @@
+/**
+ * Who may do what. Tokens map to jobCollection's permission groups (PROTOCOL §3.8); a DDP
+ * connection logs in with `login [{resume: token}]`. With no tokens configured (allowed only
+ * on loopback) auth is off and every connection acts as admin.
+ */
+import { jobMethods, type JobMethodName, type PermissionGroup } from '../../shared/methods.ts';
+import type { TokenGrant } from '../config.ts';
+
+/** Tokens never expire; Meteor's clients want a date, so give the far future. */
+const neverExpires = new Date(8640000000000000);
+
+export class Authenticator {
+  private readonly tokens: ReadonlyMap<string, TokenGrant>;
+  private readonly roles: ReadonlyMap<string, PermissionGroup>;
+
+  constructor(tokens: ReadonlyMap<string, TokenGrant>) {
+    this.tokens = tokens;
+    this.roles = new Map([...tokens.values()].map((grant) => [grant.userId, grant.role]));
+  }
+
+  get enabled(): boolean {
+    return this.tokens.size > 0;
+  }
+
+  /** The grant of a token, or undefined when it is unknown (while auth is off, any token is welcome). */
+  login(token: string): { userId: string; tokenExpires: Date } | undefined {
+    if (!this.enabled) return { userId: 'anonymous', tokenExpires: neverExpires };
+    const grant = this.tokens.get(token);
+    return grant === undefined ? undefined : { userId: grant.userId, tokenExpires: neverExpires };
+  }
+
+  roleOf(userId: string | null): PermissionGroup | undefined {
+    if (!this.enabled) return 'admin';
+    return userId === null ? undefined : this.roles.get(userId);
+  }
+
+  /** jobCollection's rule: admin may call everything, another group only its own methods. */
+  mayCall(userId: string | null, method: JobMethodName): boolean {
+    const role = this.roleOf(userId);
+    return role === 'admin' || (role !== undefined && jobMethods[method].group === role);
+  }
+
+  /** Any known role may watch the queues. */
+  mayRead(userId: string | null): boolean {
+    return this.roleOf(userId) !== undefined;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Keeps one subscription's documents equal to the latest answer of a query. Re-running is
+ * throttled, so a burst of writes becomes at most one refresh per interval, and the merge of
+ * old and new answers sends only what changed.
+ */
+import EJSON from 'ejson';
+import type { Subscription } from '../ddp/index.ts';
+
+export type Fields = Record<string, unknown>;
+
+export class LiveQuery {
+  private current = new Map<string, Fields>();
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly sub: Subscription,
+    private readonly collection: string,
+    private readonly fetch: () => Promise<Map<string, Fields>>,
+    private readonly throttleMs: number,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Sends the first answer. */
+  async start(): Promise<void> {
+    await this.refresh();
+  }
+
+  /** Something relevant changed: refresh within the throttle interval. */
+  invalidate(): void {
+    if (this.stopped) return;
+    this.dirty = true;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.throttleMs);
+  }
+
+  /** Refreshes now if anything changed (the write fence of the subscriber's own methods). */
+  async flush(): Promise<void> {
+    if (!this.dirty || this.stopped) return this.refreshing;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    return this.refresh();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private refresh(): Promise<void> {
+    this.dirty = false;
+    // Refreshes run one after another so their diffs apply in order.
+    this.refreshing = this.refreshing.then(async () => {
+      if (this.stopped) return;
+      try {
+        this.apply(await this.fetch());
+      } catch (error) {
+        this.onError(error);
+      }
+    });
+    return this.refreshing;
+  }
+
+  private apply(next: Map<string, Fields>): void {
+    if (this.stopped) return;
+    for (const [id, fields] of next) {
+      const before = this.current.get(id);
+      if (before === undefined) {
+        this.sub.added(this.collection, id, fields);
+        continue;
+      }
+      const changed: Fields = {};
+      let any = false;
+      for (const [key, value] of Object.entries(fields)) {
+        if (!EJSON.equals(before[key], value)) {
+          changed[key] = value;
+          any = true;
+        }
+      }
+      for (const key of Object.keys(before)) {
+        if (!(key in fields)) {
+          changed[key] = undefined;
+          any = true;
+        }
+      }
+      if (any) this.sub.changed(this.collection, id, changed);
+    }
+    for (const id of this.current.keys()) {
+      if (!next.has(id)) this.sub.removed(this.collection, id);
+    }
+    this.current = next;
+  }
+}

@@ -1,0 +1,99 @@
+// The server as `npm start` runs it: a child process configured by environment variables,
+// which prints where it listens, refuses bad configuration clearly, and stops cleanly.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function runServer(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+async function listeningUrl(started: Started): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const match = /Cumulus listening on (http:\/\/[^\s]+) /.exec(started.output());
+    if (match?.[1] !== undefined) return match[1];
+    if (started.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`server did not start:\n${started.output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the server process', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cumulus-process-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('starts on an SQLite file, answers health checks, and exits 0 on SIGTERM', async () => {
+    const started = runServer({ DATABASE_URL: `sqlite:${join(dir, 'nested', 'jobs.db')}` });
+    const url = await listeningUrl(started);
+    const health = await fetch(`${url}/healthz`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const info = await (await fetch(`${url}/sockjs/info`)).json() as { websocket: boolean };
+    assert.equal(info.websocket, true);
+    assert.equal((await fetch(`${url}/nowhere`)).status, 404);
+    started.child.kill('SIGTERM');
+    assert.equal(await started.exited, 0);
+    assert.match(started.output(), /"msg":"stopped"/);
+  });
+
+  it('refuses an unknown database scheme with a clear message', async () => {
+    const started = runServer({ DATABASE_URL: 'postgres://localhost/jobs' });
+    assert.equal(await started.exited, 1);
+    assert.match(started.output(), /cumulus: DATABASE_URL has the scheme "postgres:"/);
+    assert.match(started.output(), /sqlite:/);
+  });
+
+  it('refuses a database file it cannot open', async () => {
+    const notADatabase = join(dir, 'garbage.db');
+    writeFileSync(notADatabase, 'this is not a database, just text long enough to be read as a header');
+    const started = runServer({ DATABASE_URL: `sqlite:${notADatabase}` });
+    assert.equal(await started.exited, 1);
+    assert.match(started.output(), /cumulus: .*garbage\.db/);
+  });
+
+  it('refuses a directory as the database file', async () => {
+    const directory = join(dir, 'a-directory');
+    mkdirSync(directory);
+    const started = runServer({ DATABASE_URL: `sqlite:${directory}` });
+    assert.equal(await started.exited, 1);
+    assert.match(started.output(), /cumulus: .*a-directory/);
+  });
+
+  it('refuses to listen beyond loopback without tokens', async () => {
+    const started = runServer({ HOST: '0.0.0.0', DATABASE_URL: 'sqlite::memory:' });
+    assert.equal(await started.exited, 1);
+    assert.match(started.output(), /Refusing to listen on 0\.0\.0\.0 without authentication/);
+  });
+
+  it('refuses a malformed option', async () => {
+    const started = runServer({ PORT: 'eighty', DATABASE_URL: 'sqlite::memory:' });
+    assert.equal(await started.exited, 1);
+    assert.match(started.output(), /cumulus: PORT=eighty is not valid/);
+  });
+});
