@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Job from 'meteor-job';
+import { connectMeteorJob, viaCallback } from '../helpers/meteor-job-client.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -60,6 +62,30 @@ describe('the server process', () => {
     started.child.kill('SIGTERM');
     assert.equal(await started.exited, 0);
     assert.match(started.output(), /"msg":"stopped"/);
+  });
+
+  it('keeps every acknowledged job when killed without warning', async () => {
+    const databaseUrl = `sqlite:${join(dir, 'crash.db')}`;
+    const first = runServer({ DATABASE_URL: databaseUrl });
+    const port = Number(new URL(await listeningUrl(first)).port);
+    const client = await connectMeteorJob(port);
+    const saves = Array.from({ length: 50 }, (_, i) => viaCallback<string>((cb) => new Job('queue', 'durable', { i }).save(cb as never)));
+    const ids = await Promise.all(saves);
+    client.close();
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = runServer({ DATABASE_URL: databaseUrl });
+    try {
+      const again = await connectMeteorJob(Number(new URL(await listeningUrl(second)).port));
+      const docs = (await again.call('queue_getJob', ids, {})) as { _id: string; status: string }[];
+      again.close();
+      assert.equal(docs.length, ids.length);
+      assert.deepEqual(new Set(docs.map((d) => d.status)), new Set(['ready']));
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
   });
 
   it('refuses an unknown database scheme with a clear message', async () => {
