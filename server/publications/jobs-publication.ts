@@ -8,7 +8,7 @@ import type { JobFeed } from '../feed/job-feed.ts';
 import type { Logger } from '../logger.ts';
 import type { JobChange, JobFilter, JobStore } from '../store/job-store.ts';
 import { forClient } from '../jobs/job-docs.ts';
-import { LiveQuery, type Fields } from './live-query.ts';
+import { publishLive, type Fields } from './live-query.ts';
 
 export interface PublicationDeps {
   root: string;
@@ -34,18 +34,7 @@ export function registerJobsPublication(ddp: DdpServer, deps: PublicationDeps): 
         return [_id, fields];
       }));
     };
-    const live = new LiveQuery(sub, collection, fetch, deps.throttleMs, (error) =>
-      deps.logger.error({ err: error, collection }, 'refreshing a jobs subscription failed'));
-    const unsubscribe = deps.feed.subscribe((changes) => {
-      if (changes.some((change) => mayAffect(filter, change))) live.invalidate();
-    });
-    sub.onStop(() => {
-      unsubscribe();
-      live.stop();
-    });
-    sub.onFence(() => live.flush());
-    await live.start();
-    sub.ready();
+    await publishLive(sub, collection, fetch, (change) => mayAffect(filter, change), deps);
   });
 }
 

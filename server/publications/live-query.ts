@@ -5,6 +5,9 @@
  */
 import EJSON from 'ejson';
 import type { Subscription } from '../ddp/index.ts';
+import type { JobFeed } from '../feed/job-feed.ts';
+import type { Logger } from '../logger.ts';
+import type { JobChange } from '../store/job-store.ts';
 
 export type Fields = Record<string, unknown>;
 
@@ -95,4 +98,36 @@ export class LiveQuery {
     }
     this.current = next;
   }
+}
+
+export interface LiveOptions {
+  feed: JobFeed;
+  logger: Logger;
+  throttleMs: number;
+}
+
+/**
+ * Publishes the answer of `fetch` on `sub` and keeps it live: refreshed (throttled) after
+ * commits that `isRelevant` picks, flushed at the subscriber's write fence, stopped with the
+ * subscription. Resolves once the first answer is sent and the subscription is ready.
+ */
+export async function publishLive(
+  sub: Subscription,
+  collection: string,
+  fetch: () => Promise<Map<string, Fields>>,
+  isRelevant: (change: JobChange) => boolean,
+  options: LiveOptions,
+): Promise<void> {
+  const live = new LiveQuery(sub, collection, fetch, options.throttleMs, (error) =>
+    options.logger.error({ err: error, collection }, 'refreshing a subscription failed'));
+  const unsubscribe = options.feed.subscribe((changes) => {
+    if (changes.some(isRelevant)) live.invalidate();
+  });
+  sub.onStop(() => {
+    unsubscribe();
+    live.stop();
+  });
+  sub.onFence(() => live.flush());
+  await live.start();
+  sub.ready();
 }

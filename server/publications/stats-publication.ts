@@ -2,7 +2,7 @@
 import { jobStatuses, statsCollectionName } from '../../shared/constants.ts';
 import { notAuthorized } from '../../shared/errors.ts';
 import type { DdpServer } from '../ddp/index.ts';
-import { LiveQuery, type Fields } from './live-query.ts';
+import { publishLive, type Fields } from './live-query.ts';
 import type { PublicationDeps } from './jobs-publication.ts';
 
 export function registerStatsPublication(ddp: DdpServer, deps: PublicationDeps): void {
@@ -23,18 +23,7 @@ export function registerStatsPublication(ddp: DdpServer, deps: PublicationDeps):
         return [type, fields];
       }));
     };
-    const live = new LiveQuery(sub, collection, fetch, deps.throttleMs, (error) =>
-      deps.logger.error({ err: error, collection }, 'refreshing a stats subscription failed'));
-    const unsubscribe = deps.feed.subscribe((changes) => {
-      // Only a status change (or an insert or removal) moves a count.
-      if (changes.some((change) => change.status !== change.previousStatus)) live.invalidate();
-    });
-    sub.onStop(() => {
-      unsubscribe();
-      live.stop();
-    });
-    sub.onFence(() => live.flush());
-    await live.start();
-    sub.ready();
+    // Only a status change (or an insert or removal) moves a count.
+    await publishLive(sub, collection, fetch, (change) => change.status !== change.previousStatus, deps);
   });
 }
