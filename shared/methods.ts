@@ -28,6 +28,22 @@ function spec<const Items extends [z.ZodType, ...z.ZodType[]]>(args: readonly st
 
 const noOptions = z.strictObject({}).optional();
 
+/** Bounds of the Cumulus extensions. */
+export const cumulusLimits = {
+  /** Longest a getWork may wait for work. */
+  maxWaitMs: 60_000,
+  /** Most jobs in one jobSaveMany or reclaimRuns call. */
+  maxBatch: 1000,
+} as const;
+
+const jobTypes = z.union([z.string(), z.array(z.string())]);
+
+const nextWork = z.strictObject({
+  type: jobTypes,
+  maxJobs: intGTE1.optional(),
+  workTimeout: intGTE1.optional(),
+});
+
 const startJobServer = spec(['options'], [noOptions], 'admin');
 const shutdownJobServer = spec(['options'], [z.strictObject({ timeout: intGTE1.optional() }).optional()], 'admin');
 
@@ -45,8 +61,16 @@ export const jobMethods = {
   getWork: spec(
     ['type', 'options'],
     [
-      z.union([z.string(), z.array(z.string())]),
-      z.strictObject({ maxJobs: intGTE1.optional(), workTimeout: intGTE1.optional() }).optional(),
+      jobTypes,
+      z.strictObject({
+        maxJobs: intGTE1.optional(),
+        workTimeout: intGTE1.optional(),
+        /**
+         * Cumulus extension: when nothing is ready, hold the call up to this long and answer as
+         * soon as a job of these types becomes ready (the call unblocks its connection first).
+         */
+        waitMs: z.number().int().min(0).max(cumulusLimits.maxWaitMs).optional(),
+      }).optional(),
     ],
     'worker',
   ),
@@ -102,12 +126,44 @@ export const jobMethods = {
   ),
   jobDone: spec(
     ['id', 'runId', 'result', 'options'],
-    [id, id, plainObject, z.strictObject({ repeatId: z.boolean().optional(), delayDeps: intGTE0.optional() }).optional()],
+    [
+      id,
+      id,
+      plainObject,
+      z.strictObject({
+        repeatId: z.boolean().optional(),
+        delayDeps: intGTE0.optional(),
+        /**
+         * Cumulus extension: also claim the next jobs, saving a round trip per job. The answer
+         * is then `{ done: <jobDone's own answer>, jobs: <getWork's answer> }`.
+         */
+        next: nextWork.optional(),
+      }).optional(),
+    ],
     'worker',
   ),
   jobFail: spec(
     ['id', 'runId', 'err', 'options'],
     [id, id, plainObject, z.strictObject({ fatal: z.boolean().optional() }).optional()],
+    'worker',
+  ),
+  /**
+   * Cumulus extension: saves many new jobs in one call and one transaction. Answers their ids
+   * (null where a job was not saved, as jobSave would), in order.
+   */
+  jobSaveMany: spec(
+    ['docs', 'options'],
+    [z.array(jobSaveDoc).min(1).max(cumulusLimits.maxBatch), z.strictObject({ cancelRepeats: z.boolean().optional() }).optional()],
+    'creator',
+  ),
+  /**
+   * Cumulus extension: a worker that reconnected binds the runs it is still working on to its
+   * new connection, so they are not requeued as orphans. Answers the ids still running with
+   * those runIds.
+   */
+  reclaimRuns: spec(
+    ['runs'],
+    [z.array(z.strictObject({ id, runId: id })).max(cumulusLimits.maxBatch)],
     'worker',
   ),
 } as const;

@@ -27,3 +27,16 @@ export interface JobContext {
   readonly state: RunState;
   readonly logger: Logger;
 }
+
+/**
+ * Who runs an operation: a DDP connection, or the server itself. Jobs are bound to the
+ * connection that claimed them, so that a connection that dies has its jobs requeued.
+ */
+export interface Caller {
+  /** The DDP session id, or null for the server's own calls. */
+  readonly connectionId: string | null;
+  /** Lets the connection's next calls start while this one waits (a long-polling getWork). */
+  unblock(): void;
+}
+
+export const serverCaller: Caller = { connectionId: null, unblock: () => undefined };

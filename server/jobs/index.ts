@@ -1,17 +1,18 @@
 /** The job-collection operations by method name: `(ctx, validated params) => result`. */
 import type { JobMethodName, MethodParams } from '../../shared/methods.ts';
-import type { JobContext } from './context.ts';
+import type { Caller, JobContext } from './context.ts';
 import { getJob } from './get-job.ts';
 import { getWork } from './get-work.ts';
 import { jobCancel, jobPause, jobReady, jobRemove, jobRestart, jobResume } from './job-control.ts';
 import { jobDone, jobFail, jobLog, jobProgress } from './job-run.ts';
 import { jobRerun } from './job-rerun.ts';
-import { jobSave } from './job-save.ts';
+import { jobSave, jobSaveMany } from './job-save.ts';
+import { reclaimRuns } from './claims.ts';
 import { shutdownJobServer, startJobServer } from './server-control.ts';
 
-export type JobOperation<N extends JobMethodName> = (ctx: JobContext, params: MethodParams<N>) => Promise<unknown>;
+export type JobOperation<N extends JobMethodName> = (ctx: JobContext, params: MethodParams<N>, caller: Caller) => Promise<unknown>;
 
-export const jobOperations: { [N in JobMethodName]: JobOperation<N> } = {
+export const jobOperations = {
   startJobServer,
   shutdownJobServer,
   startJobs: startJobServer,
@@ -30,8 +31,10 @@ export const jobOperations: { [N in JobMethodName]: JobOperation<N> } = {
   jobLog,
   jobDone,
   jobFail,
-};
+  jobSaveMany,
+  reclaimRuns,
+} satisfies { [N in JobMethodName]: JobOperation<N> };
 
-export type { JobContext, RunState, Clock } from './context.ts';
-export { systemClock } from './context.ts';
+export type { Caller, JobContext, RunState, Clock } from './context.ts';
+export { serverCaller, systemClock } from './context.ts';
 export { PromotionScheduler, type SchedulerOptions } from './scheduler.ts';

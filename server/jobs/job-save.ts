@@ -14,26 +14,42 @@ import { firstRunAfter } from './schedule.ts';
 
 /** Returns the job's id, or null when nothing was saved or the job was cancelled at once. */
 export async function jobSave(ctx: JobContext, [doc, options = {}]: MethodParams<'jobSave'>): Promise<string | null> {
+  checkSavable(doc, 'doc');
+  return ctx.store.transaction((tx) => saveOne(ctx, tx, doc, options.cancelRepeats === true));
+}
+
+/** Saves many jobs in one transaction: all or, when any argument is bad, none. Ids in order. */
+export async function jobSaveMany(ctx: JobContext, [docs, options = {}]: MethodParams<'jobSaveMany'>): Promise<(string | null)[]> {
+  docs.forEach((doc, i) => checkSavable(doc, `docs.${i}`));
+  return ctx.store.transaction(async (tx) => {
+    const ids: (string | null)[] = [];
+    for (const doc of docs) ids.push(await saveOne(ctx, tx, doc, options.cancelRepeats === true));
+    return ids;
+  });
+}
+
+function checkSavable(doc: JobSaveDoc, where: string): void {
   if (!jobStatusSavable.includes(doc.status)) {
-    throw new CumulusError(400, 'Match failed', `doc.status: a job can only be saved as ${jobStatusSavable.join(' or ')}`);
+    throw new CumulusError(400, 'Match failed', `${where}.status: a job can only be saved as ${jobStatusSavable.join(' or ')}`);
   }
+}
+
+async function saveOne(ctx: JobContext, tx: JobTransaction, doc: JobSaveDoc, cancelRepeats: boolean): Promise<string | null> {
   const now = ctx.clock.now();
   const job = normalize(doc, now);
   if (job === undefined) return null;
   const { _id: id, log = [], ...fields } = job;
-  return ctx.store.transaction(async (tx) => {
-    if (id != null) return resave(ctx, tx, id, fields, now);
-    if (options.cancelRepeats === true && fields.repeats === forever) {
-      const sameType = await tx.find({ types: [fields.type], statuses: jobStatusCancellable });
-      await cancelJobs(ctx, tx, sameType.map((j) => j._id), { antecedents: false, dependents: true });
-    }
-    // Server time in `created` and `updated`; a new job has no run yet (else it could never be claimed).
-    const stored: StoredJob = { ...fields, _id: ctx.newId(), runId: null, created: now, updated: now };
-    await tx.insert(stored, [...log, logMessages.submitted(now)]);
-    if (!(await checkDependsAtSave(ctx, tx, stored))) return null;
-    await readyJobs(ctx, tx, [stored._id]);
-    return stored._id;
-  });
+  if (id != null) return resave(ctx, tx, id, fields, now);
+  if (cancelRepeats && fields.repeats === forever) {
+    const sameType = await tx.find({ types: [fields.type], statuses: jobStatusCancellable });
+    await cancelJobs(ctx, tx, sameType.map((j) => j._id), { antecedents: false, dependents: true });
+  }
+  // Server time in `created` and `updated`; a new job has no run yet (else it could never be claimed).
+  const stored: StoredJob = { ...fields, _id: ctx.newId(), runId: null, created: now, updated: now };
+  await tx.insert(stored, [...log, logMessages.submitted(now)]);
+  if (!(await checkDependsAtSave(ctx, tx, stored))) return null;
+  await readyJobs(ctx, tx, [stored._id]);
+  return stored._id;
 }
 
 /**

@@ -5,14 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import Job from 'meteor-job';
-import type { getJob } from '../../server/jobs/get-job.ts';
-import type { getWork } from '../../server/jobs/get-work.ts';
-import type { jobCancel, jobPause, jobReady, jobRemove, jobRestart, jobResume } from '../../server/jobs/job-control.ts';
-import type { jobRerun } from '../../server/jobs/job-rerun.ts';
-import type { jobDone, jobFail, jobLog, jobProgress } from '../../server/jobs/job-run.ts';
-import type { jobSave } from '../../server/jobs/job-save.ts';
-import type { shutdownJobServer, startJobServer } from '../../server/jobs/server-control.ts';
-import type { Clock, JobContext } from '../../server/jobs/context.ts';
+import { serverCaller, type Caller, type Clock, type JobContext } from '../../server/jobs/context.ts';
 import { jobOperations, type JobOperation } from '../../server/jobs/index.ts';
 import { createLogger } from '../../server/logger.ts';
 import type { JobStore } from '../../server/store/job-store.ts';
@@ -23,27 +16,7 @@ import { parseParams, type JobMethodName } from '../../shared/methods.ts';
 import { randomId } from '../../shared/random-id.ts';
 
 /** What each operation resolves to, for typed results of `call`. */
-interface Operations {
-  startJobServer: typeof startJobServer;
-  shutdownJobServer: typeof shutdownJobServer;
-  startJobs: typeof startJobServer;
-  stopJobs: typeof shutdownJobServer;
-  getJob: typeof getJob;
-  getWork: typeof getWork;
-  jobRemove: typeof jobRemove;
-  jobPause: typeof jobPause;
-  jobResume: typeof jobResume;
-  jobReady: typeof jobReady;
-  jobCancel: typeof jobCancel;
-  jobRestart: typeof jobRestart;
-  jobSave: typeof jobSave;
-  jobRerun: typeof jobRerun;
-  jobProgress: typeof jobProgress;
-  jobLog: typeof jobLog;
-  jobDone: typeof jobDone;
-  jobFail: typeof jobFail;
-}
-export type OperationResult<N extends JobMethodName> = Awaited<ReturnType<Operations[N]>>;
+export type OperationResult<N extends JobMethodName> = Awaited<ReturnType<(typeof jobOperations)[N]>>;
 
 export interface TestClock extends Clock {
   /** Moves the clock to `date`. */
@@ -65,6 +38,8 @@ export interface TestJobContext {
   store: JobStore;
   /** Validates raw params like the DDP binding, then runs the operation. */
   call<N extends JobMethodName>(name: N, ...rawParams: unknown[]): Promise<OperationResult<N>>;
+  /** Like `call`, as a given caller (a DDP connection). */
+  callAs<N extends JobMethodName>(caller: Caller, name: N, ...rawParams: unknown[]): Promise<OperationResult<N>>;
   /** Saves a job built with meteor-job (or its doc) as `job.save()` does, and returns the new id. */
   save(job: Job | Record<string, unknown>, options?: Record<string, unknown>): Promise<string>;
   /** Claims exactly one job of `type` with `getWork` and returns it. */
@@ -122,13 +97,14 @@ export async function createJobContext(options: JobContextOptions = {}): Promise
     logger: createLogger('silent'),
   };
   const readJob = async (id: string) => (await store.getJobs([id], { log: true, failures: true }))[0];
-  const call = <N extends JobMethodName>(name: N, ...rawParams: unknown[]) => {
+  const callAs = <N extends JobMethodName>(caller: Caller, name: N, ...rawParams: unknown[]) => {
     const operation = jobOperations[name] as JobOperation<N>;
     // parseParams throws synchronously; a rejected promise is what a caller awaits.
     return Promise.resolve()
-      .then(() => operation(ctx, parseParams(name, rawParams)))
+      .then(() => operation(ctx, parseParams(name, rawParams), caller))
       .then((result) => result as OperationResult<N>);
   };
+  const call = <N extends JobMethodName>(name: N, ...rawParams: unknown[]) => callAs(serverCaller, name, ...rawParams);
   const snapshot = async () => {
     const jobs = await store.list({}, { limit: Number.MAX_SAFE_INTEGER, order: 'created-asc' });
     const docs = await store.getJobs(jobs.map((job) => job._id), { log: true, failures: true });
@@ -140,6 +116,7 @@ export async function createJobContext(options: JobContextOptions = {}): Promise
     clock,
     store,
     call,
+    callAs,
     save: async (job, options = {}) => {
       const id = await call('jobSave', job instanceof Job ? job.doc : job, options);
       assert.equal(typeof id, 'string', 'jobSave returned no id');
