@@ -28,6 +28,12 @@ export interface Config {
   maxMessageBytes: number;
   /** How long a SIGINT/SIGTERM shutdown waits for in-flight methods (ms). */
   shutdownGraceMs: number;
+  /**
+   * How long the running jobs of a lost worker connection stay claimed, so the worker may
+   * reconnect and take them back, before they are requeued (ms). Also the wait, at start, before
+   * the jobs left running by a previous run of the server are requeued.
+   */
+  requeueGraceMs: number;
   logLevel: string;
 }
 
@@ -45,6 +51,7 @@ const variables = {
   CUMULUS_HEARTBEAT_MS: { default: '15000', help: 'DDP heartbeat interval and timeout' },
   CUMULUS_MAX_MESSAGE_BYTES: { default: String(16 * 1024 * 1024), help: 'largest DDP message accepted' },
   CUMULUS_SHUTDOWN_GRACE_MS: { default: '10000', help: 'wait for in-flight methods at shutdown' },
+  CUMULUS_REQUEUE_GRACE_MS: { default: '10000', help: "requeue a lost worker connection's running jobs after this long" },
   LOG_LEVEL: { default: 'info', help: 'pino log level' },
 } as const;
 
@@ -80,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatTimeoutMs: heartbeat,
     maxMessageBytes: parse('CUMULUS_MAX_MESSAGE_BYTES', integer(1024, 1024 * 1024 * 1024)),
     shutdownGraceMs: parse('CUMULUS_SHUTDOWN_GRACE_MS', integer(0, 3_600_000)),
+    requeueGraceMs: parse('CUMULUS_REQUEUE_GRACE_MS', integer(0, 86_400_000)),
     logLevel: read('LOG_LEVEL'),
   };
   if (config.tokens.size === 0 && !isLoopback(config.host)) {

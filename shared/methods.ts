@@ -135,7 +135,8 @@ export const jobMethods = {
         delayDeps: intGTE0.optional(),
         /**
          * Cumulus extension: also claim the next jobs, saving a round trip per job. The answer
-         * is then `{ done: <jobDone's own answer>, jobs: <getWork's answer> }`.
+         * is then `{ done: <jobDone's own answer>, jobs: <getWork's answer> }`; `jobs` is empty
+         * when the done is refused or the job server is stopped.
          */
         next: nextWork.optional(),
       }).optional(),

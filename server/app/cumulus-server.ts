@@ -1,6 +1,6 @@
 /**
  * The composition root: opens the stores, wires every collection root's operations,
- * scheduler and publications onto one DDP server, and starts and stops them in order.
+ * scheduler, claims and publications onto one DDP server, and starts and stops them in order.
  */
 import type { AddressInfo } from 'node:net';
 import { randomId } from '../../shared/random-id.ts';
@@ -8,9 +8,9 @@ import { Authenticator } from '../auth/authenticator.ts';
 import { registerLoginMethods } from '../auth/login-methods.ts';
 import type { Config } from '../config.ts';
 import { DdpServer } from '../ddp/index.ts';
-import { storeFeed } from '../feed/job-feed.ts';
+import { storeFeed, type JobFeed } from '../feed/job-feed.ts';
 import { createHttpServer } from '../http/http-server.ts';
-import { PromotionScheduler, systemClock, type Clock, type JobContext } from '../jobs/index.ts';
+import { ClaimTracker, PromotionScheduler, systemClock, WorkDispatcher, type Clock, type JobContext } from '../jobs/index.ts';
 import type { Logger } from '../logger.ts';
 import { registerJobsPublication } from '../publications/jobs-publication.ts';
 import { registerStatsPublication } from '../publications/stats-publication.ts';
@@ -47,26 +47,43 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   registerLoginMethods(ddp, auth);
 
   const contexts = new Map<string, JobContext>();
+  const feeds = new Map<JobContext, JobFeed>();
   const schedulers: PromotionScheduler[] = [];
   for (const root of config.roots) {
     const store = opened.stores.get(root);
     if (store === undefined) throw new Error(`no store opened for collection ${root}`);
+    const rootLogger = logger.child({ root });
+    const claims = new ClaimTracker({ graceMs: config.requeueGraceMs });
     const ctx: JobContext = {
       root,
       store,
       clock: deps.clock ?? systemClock,
       newId: () => randomId(),
       state: { stopped: false, shutdownTimer: undefined },
-      logger: logger.child({ root }),
+      logger: rootLogger,
+      claims,
+      dispatcher: new WorkDispatcher({ load: (connectionId) => claims.load(connectionId), logger: rootLogger }),
     };
     const scheduler = new PromotionScheduler(ctx, { promoteIntervalMs: config.promoteIntervalMs });
     registerJobMethods(ddp, ctx, auth, { onStarted: () => scheduler.runPass() });
-    const publicationDeps = { root, store, feed: storeFeed(store), auth, logger, throttleMs: deps.publicationThrottleMs ?? 50 };
+    const feed = storeFeed(store);
+    const publicationDeps = { root, store, feed, auth, logger, throttleMs: deps.publicationThrottleMs ?? 50 };
     registerJobsPublication(ddp, publicationDeps);
     registerStatsPublication(ddp, publicationDeps);
     contexts.set(root, ctx);
+    feeds.set(ctx, feed);
     schedulers.push(scheduler);
   }
+  // Claims are bound to connections: each root learns of every connection, and of its end.
+  ddp.onConnect((connection) => {
+    for (const ctx of contexts.values()) {
+      ctx.claims.connected(connection.id);
+      connection.onClose(() => {
+        ctx.dispatcher.connectionClosed(connection.id);
+        ctx.claims.closed(connection.id);
+      });
+    }
+  });
 
   let closing = false;
   const http = createHttpServer({ roots: config.roots, healthy: () => !closing });
@@ -84,6 +101,10 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     throw error;
   }
   for (const scheduler of schedulers) scheduler.start();
+  for (const [ctx, feed] of feeds) {
+    ctx.claims.start(ctx, feed);
+    ctx.dispatcher.start(feed);
+  }
   const port = (http.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
@@ -94,11 +115,15 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     async stop() {
       if (closing) return;
       closing = true;
+      // Waiting getWork calls are answered first, so that in-flight methods drain at once.
+      for (const ctx of contexts.values()) ctx.dispatcher.close();
       const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
       await ddp.close(config.shutdownGraceMs);
       http.closeAllConnections();
       await httpClosed;
       await Promise.all(schedulers.map((s) => s.stop()));
+      // Pending requeues are dropped: the next start requeues their jobs as orphans.
+      await Promise.all([...contexts.values()].map((ctx) => ctx.claims.stop()));
       for (const ctx of contexts.values()) {
         if (ctx.state.shutdownTimer !== undefined) clearTimeout(ctx.state.shutdownTimer);
       }

@@ -1,21 +1,63 @@
 /**
  * Claims bound to DDP connections: a job claimed by getWork remembers the connection that
- * claimed it, so that when that connection dies its running jobs can be requeued.
+ * claimed it (`_private.claimedBy`), so that when that connection dies its running jobs can be
+ * requeued, and a worker that reconnected in time can take them back.
  */
 import type { MethodParams } from '../../shared/methods.ts';
+import { claimingTransaction } from './claim-work.ts';
 import type { Caller, JobContext } from './context.ts';
+import { resetProgress } from './job-docs.ts';
+import { logMessages } from './log-messages.ts';
+import { readyJobs } from './promote.ts';
 
 /**
- * A reconnected worker binds the runs it still works on to its new connection. Answers the
- * ids still running with the given runIds.
+ * A reconnected worker binds the runs it still works on to its new connection, so they are
+ * not requeued when its old connection's grace ends. Answers the ids still running with the
+ * given runIds; the others were requeued (or finished) and their runIds are stale.
  */
-export async function reclaimRuns(ctx: JobContext, [runs]: MethodParams<'reclaimRuns'>, _caller: Caller): Promise<string[]> {
-  return ctx.store.transaction(async (tx) => {
+export async function reclaimRuns(ctx: JobContext, [runs]: MethodParams<'reclaimRuns'>, caller: Caller): Promise<string[]> {
+  const connectionId = caller.connectionId;
+  return claimingTransaction(ctx, connectionId, async (tx) => {
     const alive: string[] = [];
     for (const run of runs) {
       const job = await tx.get(run.id);
-      if (job?.status === 'running' && job.runId === run.runId) alive.push(run.id);
+      if (job?.status !== 'running' || job.runId !== run.runId || alive.includes(run.id)) continue;
+      // The server's own calls have no connection to bind to: they only learn what is alive.
+      if (connectionId !== null) await tx.update(run.id, { _private: { claimedBy: connectionId } });
+      alive.push(run.id);
     }
-    return alive;
+    return { value: alive, claimed: alive };
+  });
+}
+
+/**
+ * Puts the running jobs whose claiming connection `isLost` back in the queue: the lost
+ * attempt is given back (`retries + 1`; `retried` keeps counting attempts started), the
+ * runId is dropped so a late done or fail of that run gets false, the lease and the progress
+ * of the lost attempt go, and the jobs are promoted as usual. Answers how many.
+ */
+export async function requeueLostRuns(ctx: JobContext, isLost: (claimedBy: string) => boolean): Promise<number> {
+  return ctx.store.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const requeued: string[] = [];
+    for (const job of await tx.find({ statuses: ['running'] })) {
+      const claimedBy = job._private?.claimedBy;
+      if (claimedBy === undefined || !isLost(claimedBy)) continue;
+      const changes = {
+        status: 'waiting' as const,
+        runId: null,
+        retries: job.retries + 1,
+        workTimeout: undefined,
+        expiresAfter: undefined,
+        progress: resetProgress(),
+        updated: now,
+        _private: undefined,
+      };
+      if (!(await tx.update(job._id, changes, { statuses: ['running'], runId: job.runId }))) continue;
+      await tx.appendLog(job._id, [logMessages.requeued(now, job.runId)]);
+      requeued.push(job._id);
+    }
+    if (requeued.length > 0) await readyJobs(ctx, tx, requeued);
+    return requeued.length;
   });
 }

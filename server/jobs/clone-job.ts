@@ -25,7 +25,8 @@ export async function cloneJob(ctx: JobContext, tx: JobTransaction, job: StoredJ
   const after = isSchedule(plan.wait) ? nextOccurrences(plan.wait, 1, now)[0] : new Date(now.getTime() + plan.wait);
   if (after === undefined) return undefined;
   const {
-    _id: previousId, result: _result, failures: _failures, workTimeout: _workTimeout, expiresAfter: _expiresAfter, ...kept
+    _id: previousId, result: _result, failures: _failures, workTimeout: _workTimeout, expiresAfter: _expiresAfter,
+    _private: _claim, ...kept
   } = job;
   const repeatRetries = job.repeatRetries ?? job.retries + job.retried;
   const clone: StoredJob = {

@@ -1,10 +1,12 @@
 /**
  * What every job operation receives: the store of its collection root, the time, ids,
- * and the server's run state. Passing these in (rather than
+ * the server's run state, and its claims and waiting workers. Passing these in (rather than
  * importing them) keeps the operations testable without sockets or sleeping.
  */
 import type { JobStore } from '../store/job-store.ts';
 import type { Logger } from '../logger.ts';
+import type { ClaimTracker } from './claim-tracker.ts';
+import type { WorkDispatcher } from './work-dispatcher.ts';
 
 export interface Clock {
   now(): Date;
@@ -26,6 +28,10 @@ export interface JobContext {
   readonly newId: () => string;
   readonly state: RunState;
   readonly logger: Logger;
+  /** The live connections and the jobs each runs; requeues the jobs of lost ones. */
+  readonly claims: ClaimTracker;
+  /** getWork calls waiting for work. */
+  readonly dispatcher: WorkDispatcher;
 }
 
 /**

@@ -1,39 +1,25 @@
-/** Claiming ready jobs for a worker: jobCollection's `getWork` (PROTOCOL §2.3). */
+/** Claiming ready jobs for a worker: jobCollection's `getWork` (PROTOCOL §2.3), and waiting for them. */
 import type { JobDoc } from '../../shared/job-doc.ts';
 import type { MethodParams } from '../../shared/methods.ts';
-import type { JobContext } from './context.ts';
-import { forClient, withChanges } from './job-docs.ts';
-import { logMessages } from './log-messages.ts';
+import { claimWork, workRequest } from './claim-work.ts';
+import type { Caller, JobContext } from './context.ts';
 
 /**
  * Claims up to `maxJobs` ready jobs of the given types, in priority order, under one new
- * runId. Always answers an array, empty when there is no work or the server is stopped.
+ * runId, bound to the caller's connection. Always answers an array, empty when there is no
+ * work or the server is stopped. With `waitMs` and nothing ready, it lets the connection's
+ * other calls go on and answers as soon as work of these types is claimed for it, or with []
+ * when the time is up, the connection closes or the job server stops.
  */
-export async function getWork(ctx: JobContext, [type, options = {}]: MethodParams<'getWork'>): Promise<JobDoc[]> {
-  if (ctx.state.stopped) return [];
-  const types = typeof type === 'string' ? [type] : type;
-  const maxJobs = options.maxJobs ?? 1;
-  if (types.length === 0) return [];
-  const runId = ctx.newId();
-  return ctx.store.transaction(async (tx) => {
-    const now = ctx.clock.now();
-    const lease = options.workTimeout === undefined
-      ? { workTimeout: undefined, expiresAfter: undefined }
-      : { workTimeout: options.workTimeout, expiresAfter: new Date(now.getTime() + options.workTimeout) };
-    const claimed: JobDoc[] = [];
-    // Another server sharing the store may claim a candidate first; ask again until full or dry.
-    while (claimed.length < maxJobs) {
-      const candidates = await tx.nextReady(types, maxJobs - claimed.length);
-      let won = 0;
-      for (const job of candidates) {
-        const changes = { status: 'running' as const, runId, updated: now, retries: job.retries - 1, retried: job.retried + 1, ...lease };
-        if (!(await tx.update(job._id, changes, { statuses: ['ready'], runId: null }))) continue;
-        await tx.appendLog(job._id, [logMessages.running(now, runId)]);
-        claimed.push(forClient(withChanges(job, changes), { failures: false }));
-        won += 1;
-      }
-      if (won === 0) break;
-    }
-    return claimed;
-  });
+export async function getWork(ctx: JobContext, [type, options = {}]: MethodParams<'getWork'>, caller: Caller): Promise<JobDoc[]> {
+  const request = workRequest(type, options);
+  const connectionId = caller.connectionId;
+  const claimed = await claimWork(ctx, request, connectionId);
+  const waitMs = options.waitMs ?? 0;
+  if (claimed.length > 0 || waitMs === 0 || request.types.length === 0 || ctx.state.stopped) return claimed;
+  // A connection that closed meanwhile would only tie up jobs until its requeue.
+  if (connectionId !== null && !ctx.claims.isLive(connectionId)) return [];
+  // Holding the call without unblocking would queue the worker's own jobDone behind it (§1.5).
+  caller.unblock();
+  return ctx.dispatcher.wait({ connectionId, types: request.types, waitMs, claim: () => claimWork(ctx, request, connectionId) });
 }

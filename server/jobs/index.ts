@@ -38,3 +38,5 @@ export const jobOperations = {
 export type { Caller, JobContext, RunState, Clock } from './context.ts';
 export { serverCaller, systemClock } from './context.ts';
 export { PromotionScheduler, type SchedulerOptions } from './scheduler.ts';
+export { ClaimTracker, type ClaimTrackerOptions } from './claim-tracker.ts';
+export { WorkDispatcher } from './work-dispatcher.ts';

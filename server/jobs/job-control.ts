@@ -59,7 +59,7 @@ export async function cancelJobs(ctx: JobContext, tx: JobTransaction, ids: reado
   for (const id of ids) {
     const cancelled = await tx.update(
       id,
-      { status: 'cancelled', runId: null, progress: resetProgress(), updated: now },
+      { status: 'cancelled', runId: null, progress: resetProgress(), updated: now, _private: undefined },
       { statuses: jobStatusCancellable },
     );
     if (!cancelled) continue;

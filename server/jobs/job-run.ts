@@ -4,9 +4,11 @@
  * which is what makes at-least-once delivery safe.
  */
 import { CumulusError } from '../../shared/errors.ts';
+import type { JobDoc } from '../../shared/job-doc.ts';
 import type { MethodParams } from '../../shared/methods.ts';
 import type { JobTransaction, StoredJob, UpdateGuard } from '../store/job-store.ts';
-import type { JobContext } from './context.ts';
+import { claimingTransaction, claimReady, workRequest } from './claim-work.ts';
+import type { Caller, JobContext } from './context.ts';
 import { cancelDependents, resolveDependents } from './dependencies.ts';
 import { logMessages } from './log-messages.ts';
 import { cloneJob } from './clone-job.ts';
@@ -60,26 +62,60 @@ export async function jobLog(ctx: JobContext, [id, runId, message, options = {}]
   });
 }
 
-export async function jobDone(ctx: JobContext, [id, runId, result, options = {}]: MethodParams<'jobDone'>): Promise<boolean | string> {
-  return ctx.store.transaction(async (tx) => {
-    const job = await tx.get(id);
-    if (!isCurrentRun(job, runId)) return false;
-    const now = ctx.clock.now();
-    const total = job.progress.total || 1;
-    const completed = await tx.update(
-      id,
-      { status: 'completed', result, progress: { completed: total, total, percent: 100 }, updated: now },
-      currentRun(runId),
-    );
-    if (!completed) return false;
-    await tx.appendLog(id, [logMessages.completed(now, runId)]);
-    const wait = repeatWait(job, now);
-    const repeatId = wait === undefined
-      ? undefined
-      : await cloneJob(ctx, tx, job, { repeats: job.repeats - 1, wait, until: job.repeatUntil });
-    await resolveDependents(ctx, tx, job, options.delayDeps);
-    return options.repeatId === true && repeatId !== undefined ? repeatId : true;
+type DoneOptions = NonNullable<MethodParams<'jobDone'>[3]>;
+
+/** What jobDone answers when it was given `next`. */
+export interface DoneAndNext {
+  /** jobDone's own answer. */
+  done: boolean | string;
+  /** The jobs claimed next, as getWork answers them. */
+  jobs: JobDoc[];
+}
+
+/**
+ * Completes the run. With `next`, in the same transaction, also claims the caller's next jobs
+ * as getWork would; only when the done succeeded, so a worker whose run went stale (requeued,
+ * cancelled) does not take on new work through it, and none while the job server is stopped.
+ */
+export async function jobDone(
+  ctx: JobContext,
+  [id, runId, result, options = {}]: MethodParams<'jobDone'>,
+  caller: Caller,
+): Promise<boolean | string | DoneAndNext> {
+  const next = options.next;
+  if (next === undefined) return ctx.store.transaction((tx) => completeRun(ctx, tx, id, runId, result, options));
+  return claimingTransaction(ctx, caller.connectionId, async (tx) => {
+    const done = await completeRun(ctx, tx, id, runId, result, options);
+    const jobs = done === false || ctx.state.stopped ? [] : await claimReady(ctx, tx, workRequest(next.type, next), caller.connectionId);
+    return { value: { done, jobs }, claimed: jobs.map((job) => job._id) };
   });
+}
+
+async function completeRun(
+  ctx: JobContext,
+  tx: JobTransaction,
+  id: string,
+  runId: string,
+  result: Record<string, unknown>,
+  options: DoneOptions,
+): Promise<boolean | string> {
+  const job = await tx.get(id);
+  if (!isCurrentRun(job, runId)) return false;
+  const now = ctx.clock.now();
+  const total = job.progress.total || 1;
+  const completed = await tx.update(
+    id,
+    { status: 'completed', result, progress: { completed: total, total, percent: 100 }, updated: now, _private: undefined },
+    currentRun(runId),
+  );
+  if (!completed) return false;
+  await tx.appendLog(id, [logMessages.completed(now, runId)]);
+  const wait = repeatWait(job, now);
+  const repeatId = wait === undefined
+    ? undefined
+    : await cloneJob(ctx, tx, job, { repeats: job.repeats - 1, wait, until: job.repeatUntil });
+  await resolveDependents(ctx, tx, job, options.delayDeps);
+  return options.repeatId === true && repeatId !== undefined ? repeatId : true;
 }
 
 export async function jobFail(ctx: JobContext, [id, runId, err, options = {}]: MethodParams<'jobFail'>): Promise<boolean> {
@@ -109,7 +145,14 @@ export async function failRun(
   const failure = { ...err, runId };
   const failed = await tx.update(
     job._id,
-    { status: final ? 'failed' : 'waiting', runId: null, after, updated: now, failures: [...(job.failures ?? []), failure] },
+    {
+      status: final ? 'failed' : 'waiting',
+      runId: null,
+      after,
+      updated: now,
+      failures: [...(job.failures ?? []), failure],
+      _private: undefined,
+    },
     currentRun(runId),
   );
   if (!failed) return false;

@@ -30,6 +30,7 @@ export const logMessages = {
   antecedentFailed: (time: Date) => entry(time, null, 'info', 'Antecedent job failed before save'),
   antecedentRemoved: (time: Date, antecedentId: string) => entry(time, null, 'warning', `Antecedent job ${antecedentId} removed`),
   antecedentCancelled: (time: Date) => entry(time, null, 'info', 'Antecedent job cancelled before save'),
+  requeued: (time: Date, runId: string | null) => entry(time, runId, 'warning', "Requeued: the worker's connection was lost"),
 } as const;
 
 /** The `err.value` of failures the server itself causes. */

@@ -23,6 +23,8 @@ export async function startJobServer(ctx: JobContext, _params: MethodParams<'sta
 export async function shutdownJobServer(ctx: JobContext, [options = {}]: MethodParams<'shutdownJobServer'>): Promise<true> {
   clearShutdownTimer(ctx);
   ctx.state.stopped = true;
+  // Waiting getWork calls would otherwise hold their workers until their waitMs.
+  ctx.dispatcher.answerAll();
   const timer = setTimeout(() => {
     ctx.state.shutdownTimer = undefined;
     failRunningJobs(ctx).catch((error: unknown) => ctx.logger.error({ err: error, root: ctx.root }, 'failing running jobs at shutdown failed'));

@@ -6,8 +6,12 @@
 import type { JobStatus } from '../../shared/constants.ts';
 import type { JobDoc, JobLogEntry } from '../../shared/job-doc.ts';
 
-/** A stored job without its log, which is kept apart because it only ever grows. */
-export type StoredJob = Omit<JobDoc, 'log'>;
+/**
+ * A stored job without its log, which is kept apart because it only ever grows. `_private`
+ * holds what only the server may know (jobCollection's name for it): the connection that
+ * claimed a running job. It is never sent to clients.
+ */
+export type StoredJob = Omit<JobDoc, 'log'> & { _private?: { claimedBy?: string } };
 
 /**
  * Changes to a job: a key set to `undefined` is removed from the document (only optional

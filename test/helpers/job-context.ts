@@ -1,12 +1,16 @@
 /**
  * A `JobContext` for testing the job operations without a socket: an in-memory SQLite store
- * of the root `queue`, a fake clock (unless a real one is given), real ids, a silent logger.
+ * of the root `queue`, a fake clock (unless a real one is given), real ids, a silent logger,
+ * and the root's claims and waiting getWork calls, fed by the store's commits.
  * `call` goes through `parseParams` as the DDP binding does, so argument checks are exercised.
  */
 import assert from 'node:assert/strict';
 import Job from 'meteor-job';
+import { storeFeed } from '../../server/feed/job-feed.ts';
+import { ClaimTracker } from '../../server/jobs/claim-tracker.ts';
 import { serverCaller, type Caller, type Clock, type JobContext } from '../../server/jobs/context.ts';
 import { jobOperations, type JobOperation } from '../../server/jobs/index.ts';
+import { WorkDispatcher } from '../../server/jobs/work-dispatcher.ts';
 import { createLogger } from '../../server/logger.ts';
 import type { JobStore } from '../../server/store/job-store.ts';
 import { openStores } from '../../server/store/open-store.ts';
@@ -30,6 +34,18 @@ export interface JobContextOptions {
   clock?: Clock;
   /** Start stopped, as upstream's job server does (default: running). */
   stopped?: boolean;
+  /** Grace before a lost connection's jobs are requeued (default 10000 ms, as the server's). */
+  requeueGraceMs?: number;
+}
+
+/** A fake DDP connection: its caller, and how often its calls unblocked it. */
+export interface TestConnection {
+  readonly id: string;
+  readonly caller: Caller;
+  /** How many times a call of this connection called `unblock()`. */
+  readonly unblocks: number;
+  /** The connection closes, as the DDP server reports it. */
+  close(): void;
 }
 
 export interface TestJobContext {
@@ -40,6 +56,8 @@ export interface TestJobContext {
   call<N extends JobMethodName>(name: N, ...rawParams: unknown[]): Promise<OperationResult<N>>;
   /** Like `call`, as a given caller (a DDP connection). */
   callAs<N extends JobMethodName>(caller: Caller, name: N, ...rawParams: unknown[]): Promise<OperationResult<N>>;
+  /** Opens a fake DDP connection, known to the root's claims as live. */
+  connect(id?: string): TestConnection;
   /** Saves a job built with meteor-job (or its doc) as `job.save()` does, and returns the new id. */
   save(job: Job | Record<string, unknown>, options?: Record<string, unknown>): Promise<string>;
   /** Claims exactly one job of `type` with `getWork` and returns it. */
@@ -88,14 +106,21 @@ export async function createJobContext(options: JobContextOptions = {}): Promise
   const store = opened.stores.get(root);
   if (store === undefined) throw new Error(`no store for ${root}`);
   const clock = options.clock === undefined ? fakeClock(new Date()) : realClock(options.clock);
+  const logger = createLogger('silent');
+  const claims = new ClaimTracker({ graceMs: options.requeueGraceMs ?? 10_000 });
   const ctx: JobContext = {
     root,
     store,
     clock,
     newId: () => randomId(),
     state: { stopped: options.stopped ?? false, shutdownTimer: undefined },
-    logger: createLogger('silent'),
+    logger,
+    claims,
+    dispatcher: new WorkDispatcher({ load: (connectionId) => claims.load(connectionId), logger }),
   };
+  const feed = storeFeed(store);
+  claims.start(ctx, feed);
+  ctx.dispatcher.start(feed);
   const readJob = async (id: string) => (await store.getJobs([id], { log: true, failures: true }))[0];
   const callAs = <N extends JobMethodName>(caller: Caller, name: N, ...rawParams: unknown[]) => {
     const operation = jobOperations[name] as JobOperation<N>;
@@ -117,6 +142,21 @@ export async function createJobContext(options: JobContextOptions = {}): Promise
     store,
     call,
     callAs,
+    connect: (id = randomId()) => {
+      let unblocks = 0;
+      claims.connected(id);
+      return {
+        id,
+        caller: { connectionId: id, unblock: () => void (unblocks += 1) },
+        get unblocks() {
+          return unblocks;
+        },
+        close: () => {
+          ctx.dispatcher.connectionClosed(id);
+          claims.closed(id);
+        },
+      };
+    },
     save: async (job, options = {}) => {
       const id = await call('jobSave', job instanceof Job ? job.doc : job, options);
       assert.equal(typeof id, 'string', 'jobSave returned no id');
@@ -149,6 +189,8 @@ export async function createJobContext(options: JobContextOptions = {}): Promise
     close: async () => {
       clearTimeout(ctx.state.shutdownTimer);
       ctx.state.shutdownTimer = undefined;
+      ctx.dispatcher.close();
+      await claims.stop();
       await opened.close();
     },
   };

@@ -258,6 +258,22 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
         assert.ok(keys.indexOf('expiresAfter') > keys.indexOf('created'));
       });
 
+      it('keeps the server-private field through other changes, and removes it when set to undefined', async () => {
+        const job = makeJob({ status: 'ready' });
+        await insert(store, job);
+        await store.transaction((tx) => tx.update(job._id, { status: 'running', runId: 'run-1', _private: { claimedBy: 'conn-1' } }));
+        await store.transaction((tx) => tx.update(job._id, { priority: 5 }));
+        const claimed = await read(store, async (tx) => ({
+          get: await tx.get(job._id),
+          found: await tx.find({ statuses: ['running'] }),
+        }));
+        assert.deepEqual(claimed.get?._private, { claimedBy: 'conn-1' });
+        assert.deepEqual(claimed.found.map((found) => found._private), [{ claimedBy: 'conn-1' }]);
+        await store.transaction((tx) => tx.update(job._id, { status: 'completed', _private: undefined }));
+        const done = await getOne(store, job._id);
+        assert.equal(done && '_private' in done, false);
+      });
+
       it('returns false for a missing job', async () => {
         assert.equal(await store.transaction((tx) => tx.update('missing', { priority: 1 })), false);
       });

@@ -1,0 +1,140 @@
+/**
+ * Which DDP connections of one collection root are alive, and how many jobs each is running.
+ * A connection that closes has its running jobs requeued once a grace period has passed
+ * without the worker taking them back (`reclaimRuns` from its new connection); at start, the
+ * running jobs of connections this server never saw (it restarted) are requeued the same way.
+ *
+ * Only one server uses a SQLite file, so a claim by a connection that is not alive here is an
+ * orphan. Servers sharing a MongoDB database will each need a lease (a heartbeat document per
+ * server, claims naming their server) so that one server does not take the claims of a
+ * connection alive on another for orphans.
+ */
+import type { JobFeed } from '../feed/job-feed.ts';
+import { requeueLostRuns } from './claims.ts';
+import type { JobContext } from './context.ts';
+
+export interface ClaimTrackerOptions {
+  /** How long the jobs of a lost connection stay claimed before they are requeued (ms). */
+  graceMs: number;
+}
+
+export class ClaimTracker {
+  readonly #graceMs: number;
+  readonly #live = new Set<string>();
+  /**
+   * Every connection seen since start, until the start-up sweep: a claim naming one of them is
+   * not an orphan of a previous server, its own close takes care of it.
+   */
+  #seen: Set<string> | undefined = new Set();
+  readonly #owner = new Map<string, string>();
+  readonly #running = new Map<string, Set<string>>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #requeues = new Set<Promise<void>>();
+  #ctx: JobContext | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #stopped = false;
+
+  constructor(options: ClaimTrackerOptions) {
+    this.#graceMs = options.graceMs;
+  }
+
+  /** Follows `feed` to see jobs leave `running`, and arms the sweep for a previous run's orphans. */
+  start(ctx: JobContext, feed: JobFeed): void {
+    this.#ctx = ctx;
+    this.#unsubscribe = feed.subscribe((changes) => {
+      for (const change of changes) if (change.status !== 'running') this.#forget(change.id);
+    });
+    this.#after(this.#graceMs, () => {
+      const seen = this.#seen ?? new Set();
+      this.#seen = undefined;
+      return this.#requeue((claimedBy) => !seen.has(claimedBy), 'requeued running jobs orphaned by a previous run of the server');
+    });
+  }
+
+  connected(connectionId: string): void {
+    this.#live.add(connectionId);
+    this.#seen?.add(connectionId);
+  }
+
+  /** The connection closed: its jobs are requeued after the grace, unless reclaimed meanwhile. */
+  closed(connectionId: string): void {
+    if (!this.#live.delete(connectionId)) return;
+    this.#after(this.#graceMs, async () => {
+      await this.#requeue((claimedBy) => claimedBy === connectionId, "requeued the running jobs of a lost worker's connection");
+      for (const jobId of this.#running.get(connectionId) ?? []) this.#owner.delete(jobId);
+      this.#running.delete(connectionId);
+    });
+  }
+
+  isLive(connectionId: string): boolean {
+    return this.#live.has(connectionId);
+  }
+
+  /** How many jobs the connection is running (claimed and not yet finished). */
+  load(connectionId: string | null): number {
+    return connectionId === null ? 0 : (this.#running.get(connectionId)?.size ?? 0);
+  }
+
+  /** Counts the jobs as run by the connection (moving them from another one, for reclaimRuns). */
+  bind(connectionId: string, jobIds: readonly string[]): void {
+    this.release(jobIds);
+    let jobs = this.#running.get(connectionId);
+    if (jobs === undefined) {
+      jobs = new Set();
+      this.#running.set(connectionId, jobs);
+    }
+    for (const jobId of jobIds) {
+      this.#owner.set(jobId, connectionId);
+      jobs.add(jobId);
+    }
+  }
+
+  release(jobIds: readonly string[]): void {
+    for (const jobId of jobIds) this.#forget(jobId);
+  }
+
+  /** Cancels pending requeues (a restarted server sweeps their jobs) and waits for running ones. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    await Promise.allSettled([...this.#requeues]);
+  }
+
+  #forget(jobId: string): void {
+    const connectionId = this.#owner.get(jobId);
+    if (connectionId === undefined) return;
+    this.#owner.delete(jobId);
+    const jobs = this.#running.get(connectionId);
+    jobs?.delete(jobId);
+    // A live connection's empty entry is recreated by its next claim anyway.
+    if (jobs?.size === 0) this.#running.delete(connectionId);
+  }
+
+  #after(ms: number, task: () => Promise<void>): void {
+    if (this.#stopped) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (this.#stopped) return;
+      const running = task();
+      this.#requeues.add(running);
+      void running.finally(() => this.#requeues.delete(running));
+    }, ms);
+    // Pending requeues must not keep a process alive: a server that stops sweeps them at its next start.
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  async #requeue(isLost: (claimedBy: string) => boolean, message: string): Promise<void> {
+    const ctx = this.#ctx;
+    if (ctx === undefined) return;
+    try {
+      const requeued = await requeueLostRuns(ctx, isLost);
+      if (requeued > 0) ctx.logger.warn({ requeued }, message);
+    } catch (error) {
+      ctx.logger.error({ err: error }, 'requeueing lost runs failed');
+    }
+  }
+}

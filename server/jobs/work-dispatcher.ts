@@ -1,0 +1,160 @@
+/**
+ * The getWork calls of one collection root that wait for work (`waitMs`). They are woken by
+ * the feed when jobs of their types become ready, never by polling. Among the waiters that want
+ * a type, the least-loaded connection (fewest running jobs) claims first, so work spreads to
+ * idle workers; ties go to the longest waiting. Claims run one at a time, so that order holds.
+ */
+import type { JobDoc } from '../../shared/job-doc.ts';
+import type { JobFeed } from '../feed/job-feed.ts';
+import type { Logger } from '../logger.ts';
+
+export interface WaitRequest {
+  connectionId: string | null;
+  types: readonly string[];
+  waitMs: number;
+  /** Claims for this waiter with getWork's rules; [] when nothing is ready. */
+  claim(): Promise<JobDoc[]>;
+}
+
+export interface WorkDispatcherDeps {
+  /** How many jobs a connection is running. */
+  load(connectionId: string | null): number;
+  logger: Logger;
+}
+
+interface Waiter {
+  readonly request: WaitRequest;
+  readonly arrival: number;
+  readonly answer: (jobs: JobDoc[]) => void;
+  timer: NodeJS.Timeout | undefined;
+  claiming: boolean;
+  /** Its time is up (or its connection or the job server stopped) while it was claiming. */
+  expired: boolean;
+}
+
+export class WorkDispatcher {
+  readonly #deps: WorkDispatcherDeps;
+  readonly #waiters = new Set<Waiter>();
+  /** Types that may have ready work since the waiters wanting them last claimed. */
+  #wanted = new Set<string>();
+  #arrivals = 0;
+  #pumping = false;
+  #closed = false;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(deps: WorkDispatcherDeps) {
+    this.#deps = deps;
+  }
+
+  start(feed: JobFeed): void {
+    this.#unsubscribe = feed.subscribe((changes) => {
+      if (this.#waiters.size === 0) return;
+      for (const change of changes) if (change.status === 'ready') this.#wanted.add(change.type);
+      this.#pump();
+    });
+  }
+
+  /** How many getWork calls are waiting, for tests and monitoring. */
+  get size(): number {
+    return this.#waiters.size;
+  }
+
+  /**
+   * Parks a getWork call until it has claimed jobs, or answers [] when `waitMs` passes.
+   * The caller has just found nothing ready; work may have become ready since, before this
+   * waiter could hear of it, so it claims once more right after it is registered.
+   */
+  wait(request: WaitRequest): Promise<JobDoc[]> {
+    if (this.#closed) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      const waiter: Waiter = { request, arrival: this.#arrivals++, answer: resolve, timer: undefined, claiming: false, expired: false };
+      waiter.timer = setTimeout(() => this.#expire(waiter), request.waitMs);
+      this.#waiters.add(waiter);
+      for (const type of request.types) this.#wanted.add(type);
+      this.#pump();
+    });
+  }
+
+  /** Answers the connection's waiting calls with []: it closed. */
+  connectionClosed(connectionId: string): void {
+    for (const waiter of this.#waiters) if (waiter.request.connectionId === connectionId) this.#expire(waiter);
+  }
+
+  /** Answers every waiting call with [] (the job server was shut down). */
+  answerAll(): void {
+    for (const waiter of this.#waiters) this.#expire(waiter);
+  }
+
+  /** Answers every waiting call and refuses to park more: the server is stopping. */
+  close(): void {
+    this.#closed = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.answerAll();
+  }
+
+  #expire(waiter: Waiter): void {
+    // A claim in flight may win jobs; they are its answer, never dropped.
+    if (waiter.claiming) waiter.expired = true;
+    else this.#settle(waiter, []);
+  }
+
+  #settle(waiter: Waiter, jobs: JobDoc[]): void {
+    if (!this.#waiters.delete(waiter)) return;
+    clearTimeout(waiter.timer);
+    waiter.answer(jobs);
+  }
+
+  #pump(): void {
+    if (this.#pumping || this.#wanted.size === 0) return;
+    this.#pumping = true;
+    this.#drain()
+      .catch((error: unknown) => this.#deps.logger.error({ err: error }, 'dispatching work to waiting getWork calls failed'))
+      .finally(() => {
+        this.#pumping = false;
+        this.#pump();
+      });
+  }
+
+  async #drain(): Promise<void> {
+    for (;;) {
+      const waiter = this.#nextWaiter();
+      if (waiter === undefined) return;
+      const types = waiter.request.types;
+      // Taken out before the claim: work that becomes ready while it runs puts them back.
+      for (const type of types) this.#wanted.delete(type);
+      waiter.claiming = true;
+      let jobs: JobDoc[] = [];
+      try {
+        jobs = await waiter.request.claim();
+      } catch (error) {
+        this.#deps.logger.error({ err: error }, 'claiming for a waiting getWork failed');
+      } finally {
+        waiter.claiming = false;
+      }
+      if (jobs.length > 0) {
+        this.#settle(waiter, jobs);
+        // There may be more for the next waiter.
+        for (const type of types) this.#wanted.add(type);
+      } else if (waiter.expired) {
+        this.#settle(waiter, []);
+      }
+    }
+  }
+
+  /** The least-loaded, then longest-waiting, waiter that wants a type that may have work. */
+  #nextWaiter(): Waiter | undefined {
+    let best: Waiter | undefined;
+    let bestLoad = Number.POSITIVE_INFINITY;
+    for (const waiter of this.#waiters) {
+      if (waiter.expired || !waiter.request.types.some((type) => this.#wanted.has(type))) continue;
+      const load = this.#deps.load(waiter.request.connectionId);
+      if (load < bestLoad || (load === bestLoad && best !== undefined && waiter.arrival < best.arrival)) {
+        best = waiter;
+        bestLoad = load;
+      }
+    }
+    if (best === undefined) this.#wanted.clear();
+    return best;
+  }
+}
