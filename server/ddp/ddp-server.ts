@@ -12,6 +12,7 @@ import type { ConnectionInfo, DdpServerOptions, MethodHandler, PublishHandler } 
 export const ddpServerDefaults = {
   heartbeatIntervalMs: 15_000,
   heartbeatTimeoutMs: 15_000,
+  handshakeTimeoutMs: 30_000,
   maxMessageBytes: 16 * 1024 * 1024,
   closeTimeoutMs: 10_000,
 } as const;
@@ -32,6 +33,7 @@ export class DdpServer {
   private readonly transport: WebSocketTransport;
   private readonly heartbeatIntervalMs: number;
   private readonly heartbeatTimeoutMs: number;
+  private readonly handshakeTimeoutMs: number;
   private closing: Promise<void> | undefined;
 
   /** Options default to `ddpServerDefaults`; the logger to `createLogger()`. */
@@ -39,6 +41,7 @@ export class DdpServer {
     this.logger = options.logger ?? createLogger();
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? ddpServerDefaults.heartbeatIntervalMs;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? ddpServerDefaults.heartbeatTimeoutMs;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? ddpServerDefaults.handshakeTimeoutMs;
     this.transport = new WebSocketTransport({
       maxPayload: options.maxMessageBytes ?? ddpServerDefaults.maxMessageBytes,
       logger: this.logger,
@@ -108,6 +111,7 @@ export class DdpServer {
       logger: this.logger,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       heartbeatTimeoutMs: this.heartbeatTimeoutMs,
+      handshakeTimeoutMs: this.handshakeTimeoutMs,
       onConnected: (connected) => this.runConnectHooks(connected.connection),
     });
     this.sessions.set(session, socket);

@@ -21,6 +21,7 @@ export interface SessionDeps {
   readonly logger: Logger;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
   /** The handshake succeeded and `connected` has been sent. */
   onConnected(session: Session): void;
 }
@@ -59,6 +60,7 @@ export class Session implements SocketListener, MethodContext {
   private version: DdpVersion = '1';
   private userId: string | null = null;
   private heartbeat: Heartbeat | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
   private readonly closeCallbacks: Array<() => void> = [];
   private readonly mergeBox = new MergeBox((message) => this.send(message));
   private readonly subscriptions: SessionSubscriptions;
@@ -86,6 +88,12 @@ export class Session implements SocketListener, MethodContext {
       publications: deps.publications,
       send: (message) => this.send(message),
     });
+    // A socket that never says `connect` would otherwise hold its resources forever.
+    this.handshakeTimer = setTimeout(() => {
+      if (this.state !== 'awaiting-connect') return;
+      this.logger.info('no connect message in time; closing the socket');
+      this.close();
+    }, deps.handshakeTimeoutMs);
   }
 
   get methods(): ReadonlyMap<string, MethodHandler> {
@@ -173,6 +181,7 @@ export class Session implements SocketListener, MethodContext {
     }
     this.version = result.version;
     this.state = 'open';
+    clearTimeout(this.handshakeTimer);
     // The client's `session` is ignored: DDP sessions cannot be resumed.
     this.send({ msg: 'connected', session: this.id });
     if (this.version !== 'pre1' && this.deps.heartbeatIntervalMs > 0) {
@@ -222,6 +231,7 @@ export class Session implements SocketListener, MethodContext {
   private dropState(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    clearTimeout(this.handshakeTimer);
     this.heartbeat?.stop();
     this.queue.stop();
     this.subscriptions.stopAll();

@@ -10,6 +10,8 @@ export interface DdpServerOptions {
   heartbeatIntervalMs?: number;
   /** How long a server ping may stay unanswered before the connection is closed. Default 15000. */
   heartbeatTimeoutMs?: number;
+  /** A socket that has not sent `connect` within this long is closed. Default 30000. */
+  handshakeTimeoutMs?: number;
   /**
    * Largest incoming frame in bytes, default 16 MiB. A larger frame closes that connection with
    * code 1009; other connections are unaffected.

@@ -96,6 +96,21 @@ describe('DDP handshake (PROTOCOL §1.2)', () => {
   });
 });
 
+describe('handshake timeout', () => {
+  it('closes a socket that never sends connect, and only that one', async () => {
+    const server = await startDdpServer({ handshakeTimeoutMs: 50 });
+    try {
+      const silent = await RawDdpClient.open(server.url);
+      const polite = await RawDdpClient.connect(server.url);
+      await silent.closed;
+      assert.equal(polite.isOpen, true);
+      await polite.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('onConnect hook', () => {
   it('receives the connection once the handshake succeeded', async () => {
     const server = await startDdpServer();
