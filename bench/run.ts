@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: throughput of the server's core paths over real DDP connections on
+ * `npm run bench`: throughput of the server's core paths, and the worker library's latency
+ * and throughput, over real DDP connections on
  * loopback, against a real SQLite file (synchronous=FULL). Each scenario runs several times;
  * the medians are printed with their ratio to a baseline measured in the same run (a
  * read-only round trip), because this machine is shared and absolute numbers drift.
@@ -12,6 +13,7 @@ import { startServer } from '../server/app/cumulus-server.ts';
 import { loadConfig } from '../server/config.ts';
 import { createLogger } from '../server/logger.ts';
 import { BenchClient } from './bench-client.ts';
+import { benchWorker } from './worker-latency.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const opsPerRun = Number(process.env.BENCH_OPS ?? 2000);
@@ -80,6 +82,16 @@ async function main(): Promise<void> {
       console.log(`${r.name.padEnd(width)}  ${r.median.toFixed(0).padStart(12)}  ${(r.median / baseline).toFixed(2).padStart(11)}  ${r.all.map((v) => v.toFixed(0)).join(' ')}`);
     }
     console.log('\nA save+getWork+done "op" is three round trips and three durable transactions.');
+
+    console.log('\nWorker library (worker/): enqueue->start latency with an idle worker, and end-to-end');
+    console.log('throughput into an idle queue running a no-op worker.\n');
+    const rows = await benchWorker(wsUrl, { runs });
+    const rowWidth = Math.max(...rows.map((r) => r.name.length));
+    console.log(`${'measurement'.padEnd(rowWidth)}  median  unit    runs`);
+    for (const row of rows) {
+      const digits = row.unit === 'ms' ? 2 : 0;
+      console.log(`${row.name.padEnd(rowWidth)}  ${row.median.toFixed(digits).padStart(6)}  ${row.unit.padEnd(6)}  ${row.runs.map((v) => v.toFixed(digits)).join(' ')}`);
+    }
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

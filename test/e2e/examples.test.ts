@@ -25,4 +25,17 @@ describe('README quick start', () => {
     assert.match(processed.stdout, new RegExp(`processing greet ${id}: \\{"text":"hello"\\}`));
     assert.equal(processed.stderr, '');
   });
+
+  it('submits a job and awaits its result, while the worker library processes it', async () => {
+    const env = { ...process.env, CUMULUS_URL: server.url };
+    const tsx = (script: string, ...args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env, timeout: 30_000 });
+    const submitted = tsx('examples/submit.ts', 'hello', 'hi');
+    const worked = await tsx('examples/worker.ts', 'hello', '1');
+    const { stdout } = await submitted;
+    const id = /saved hello job (\w+)/.exec(stdout)?.[1];
+    assert.ok(id, stdout);
+    assert.match(worked.stdout, new RegExp(`processing hello ${id}: \\{"text":"hi"\\}`));
+    assert.match(stdout, /result: \{"greeting":"hi, world"\}/);
+  });
 });
