@@ -46,6 +46,12 @@ async function saveOne(ctx: JobContext, tx: JobTransaction, doc: JobSaveDoc, can
   }
   // Server time in `created` and `updated`; a new job has no run yet (else it could never be claimed).
   const stored: StoredJob = { ...fields, _id: ctx.newId(), runId: null, created: now, updated: now };
+  if (stored.status === 'waiting' && stored.depends.length === 0 && stored.after <= now) {
+    // The common case, due now and free: insert it ready, as the promotion below would leave it,
+    // without writing it twice.
+    await tx.insert({ ...stored, status: 'ready', after: now }, [...log, logMessages.submitted(now), logMessages.readied(now)]);
+    return stored._id;
+  }
   await tx.insert(stored, [...log, logMessages.submitted(now)]);
   if (!(await checkDependsAtSave(ctx, tx, stored))) return null;
   await readyJobs(ctx, tx, [stored._id]);
