@@ -21,6 +21,8 @@ export interface Config {
   roots: string[];
   /** Bearer tokens by secret. Empty: auth is off and every connection may do everything. */
   tokens: Map<string, TokenGrant>;
+  /** Browser origins, besides the server's own, whose pages may open a DDP websocket. */
+  allowedOrigins: string[];
   /** Backstop promotion pass period (ms). */
   promoteIntervalMs: number;
   heartbeatIntervalMs: number;
@@ -47,6 +49,7 @@ const variables = {
   DATABASE_URL: { default: 'sqlite:./data/cumulus.db', help: 'sqlite:<file>, sqlite::memory: or mongodb://…' },
   CUMULUS_COLLECTIONS: { default: defaultRoot, help: 'comma-separated collection roots' },
   CUMULUS_TOKENS: { default: '', help: 'comma-separated role:token pairs (roles: admin, manager, creator, worker)' },
+  CUMULUS_ALLOWED_ORIGINS: { default: '', help: 'comma-separated browser origins allowed to connect besides the server itself' },
   CUMULUS_PROMOTE_INTERVAL_MS: { default: '15000', help: 'backstop promotion/expiry pass period' },
   CUMULUS_HEARTBEAT_MS: { default: '15000', help: 'DDP heartbeat interval and timeout' },
   CUMULUS_MAX_MESSAGE_BYTES: { default: String(16 * 1024 * 1024), help: 'largest DDP message accepted' },
@@ -82,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: read('DATABASE_URL'),
     roots: parse('CUMULUS_COLLECTIONS', z.array(rootName).min(1), splitList(read('CUMULUS_COLLECTIONS'))),
     tokens: parseTokens(read('CUMULUS_TOKENS')),
+    allowedOrigins: parse('CUMULUS_ALLOWED_ORIGINS', z.array(z.url()), splitList(read('CUMULUS_ALLOWED_ORIGINS'))),
     promoteIntervalMs: parse('CUMULUS_PROMOTE_INTERVAL_MS', integer(10, 86_400_000)),
     heartbeatIntervalMs: heartbeat,
     heartbeatTimeoutMs: heartbeat,

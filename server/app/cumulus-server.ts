@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import { DdpServer } from '../ddp/index.ts';
 import { storeFeed, type JobFeed } from '../feed/job-feed.ts';
 import { createHttpServer } from '../http/http-server.ts';
+import { upgradeRefusal } from '../http/origin-policy.ts';
 import { ClaimTracker, PromotionScheduler, systemClock, WorkDispatcher, type Clock, type JobContext } from '../jobs/index.ts';
 import type { Logger } from '../logger.ts';
 import { registerJobsPublication } from '../publications/jobs-publication.ts';
@@ -43,6 +44,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     maxMessageBytes: config.maxMessageBytes,
     logger,
+    checkUpgrade: (request) => upgradeRefusal(request, { allowedOrigins: config.allowedOrigins, authEnabled: config.tokens.size > 0 }),
   });
   registerLoginMethods(ddp, auth);
 

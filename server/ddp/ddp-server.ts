@@ -45,6 +45,7 @@ export class DdpServer {
     this.transport = new WebSocketTransport({
       maxPayload: options.maxMessageBytes ?? ddpServerDefaults.maxMessageBytes,
       logger: this.logger,
+      ...(options.checkUpgrade === undefined ? {} : { checkUpgrade: options.checkUpgrade }),
       onSocket: (socket) => this.openSession(socket),
     });
   }

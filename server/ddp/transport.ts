@@ -28,6 +28,8 @@ export interface SocketListener {
 export interface TransportOptions {
   maxPayload: number;
   logger: Logger;
+  /** A status line to refuse an upgrade with, or undefined to accept it. */
+  checkUpgrade?: (request: HttpRequest) => string | undefined;
   /** Called for each accepted socket; returns who hears its frames. */
   onSocket(socket: DdpSocket): SocketListener;
 }
@@ -114,6 +116,12 @@ export class WebSocketTransport {
     }
     if (!this.accepting) {
       rejectUpgrade(socket, '503 Service Unavailable');
+      return;
+    }
+    const refusal = this.options.checkUpgrade?.(request);
+    if (refusal !== undefined) {
+      this.options.logger.info({ origin: request.headers.origin, host: request.headers.host }, `websocket upgrade refused: ${refusal}`);
+      rejectUpgrade(socket, refusal);
       return;
     }
     socket.on('error', (error) => this.options.logger.debug({ err: error }, 'upgrade socket error'));

@@ -10,6 +10,11 @@ export interface DdpServerOptions {
   heartbeatIntervalMs?: number;
   /** How long a server ping may stay unanswered before the connection is closed. Default 15000. */
   heartbeatTimeoutMs?: number;
+  /**
+   * Decides whether a websocket upgrade may proceed: undefined lets it, a status line such as
+   * `403 Forbidden` refuses it (the place for origin checks). Default: every upgrade proceeds.
+   */
+  checkUpgrade?: (request: import('node:http').IncomingMessage) => string | undefined;
   /** A socket that has not sent `connect` within this long is closed. Default 30000. */
   handshakeTimeoutMs?: number;
   /**
