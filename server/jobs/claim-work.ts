@@ -8,6 +8,7 @@ import type { JobTransaction } from '../store/job-store.ts';
 import type { JobContext } from './context.ts';
 import { forClient, withChanges } from './job-docs.ts';
 import { logMessages } from './log-messages.ts';
+import { msAfter } from './rules.ts';
 
 export interface WorkRequest {
   types: readonly string[];
@@ -35,7 +36,7 @@ export async function claimReady(
   const now = ctx.clock.now();
   const lease = request.workTimeout === undefined
     ? { workTimeout: undefined, expiresAfter: undefined }
-    : { workTimeout: request.workTimeout, expiresAfter: new Date(now.getTime() + request.workTimeout) };
+    : { workTimeout: request.workTimeout, expiresAfter: msAfter(now, request.workTimeout) };
   const claim = connectionId === null ? undefined : { claimedBy: connectionId };
   const claimed: JobDoc[] = [];
   // Another server sharing the store may claim a candidate first; ask again until full or dry.

@@ -5,7 +5,7 @@ import type { JobContext } from './context.ts';
 import { resetProgress } from './job-docs.ts';
 import { logMessages } from './log-messages.ts';
 import { readyJobs } from './promote.ts';
-import { capForever, isSchedule } from './rules.ts';
+import { capForever, isSchedule, msAfter } from './rules.ts';
 import { nextOccurrences } from './schedule.ts';
 
 export interface RerunPlan {
@@ -22,7 +22,7 @@ export interface RerunPlan {
 export async function cloneJob(ctx: JobContext, tx: JobTransaction, job: StoredJob, plan: RerunPlan): Promise<string | undefined> {
   const now = ctx.clock.now();
   // A schedule as the wait means "at its next occurrence" (upstream computed an invalid date, §5.12).
-  const after = isSchedule(plan.wait) ? nextOccurrences(plan.wait, 1, now)[0] : new Date(now.getTime() + plan.wait);
+  const after = isSchedule(plan.wait) ? nextOccurrences(plan.wait, 1, now)[0] : msAfter(now, plan.wait);
   if (after === undefined) return undefined;
   const {
     _id: previousId, result: _result, failures: _failures, workTimeout: _workTimeout, expiresAfter: _expiresAfter,

@@ -6,6 +6,7 @@ import type { JobContext } from './context.ts';
 import { cancelJobs } from './job-control.ts';
 import { logMessages } from './log-messages.ts';
 import { readyJobs } from './promote.ts';
+import { msAfter } from './rules.ts';
 
 const cascade = { antecedents: false, dependents: true } as const;
 
@@ -60,7 +61,7 @@ export async function resolveDependents(
   const dependents = await tx.dependentsOf([antecedent._id]);
   if (dependents.length === 0) return;
   const now = ctx.clock.now();
-  const notBefore = delayDeps === undefined ? undefined : new Date(now.getTime() + delayDeps);
+  const notBefore = delayDeps === undefined ? undefined : msAfter(now, delayDeps);
   for (const dependent of dependents) {
     await tx.update(dependent._id, {
       depends: dependent.depends.filter((id) => id !== antecedent._id),

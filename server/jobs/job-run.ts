@@ -12,7 +12,7 @@ import type { Caller, JobContext } from './context.ts';
 import { cancelDependents, resolveDependents } from './dependencies.ts';
 import { logMessages } from './log-messages.ts';
 import { cloneJob } from './clone-job.ts';
-import { repeatWait, retryTime, willRetry } from './rules.ts';
+import { msAfter, repeatWait, retryTime, willRetry } from './rules.ts';
 
 function currentRun(runId: string): UpdateGuard {
   return { statuses: ['running'], runId };
@@ -25,7 +25,7 @@ function isCurrentRun(job: StoredJob | undefined, runId: string): job is StoredJ
 /** A running job's lease is extended by every sign of life. */
 function extendedLease(job: StoredJob, now: Date): { expiresAfter?: Date } {
   return job.status === 'running' && job.workTimeout !== undefined
-    ? { expiresAfter: new Date(now.getTime() + job.workTimeout) }
+    ? { expiresAfter: msAfter(now, job.workTimeout) }
     : {};
 }
 

@@ -15,10 +15,31 @@ export interface ReadyOptions {
  * means every job. Returns whether any job was promoted.
  */
 export async function readyJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[], options: ReadyOptions = {}): Promise<boolean> {
+  return (await promote(ctx, tx, ids, options)) > 0;
+}
+
+/**
+ * Promotes at most `limit` due jobs, the earliest due first, and says how many: the promotion
+ * pass works in such chunks so that a backlog never holds the event loop in one transaction.
+ */
+export function promoteDue(ctx: JobContext, tx: JobTransaction, limit: number): Promise<number> {
+  return promote(ctx, tx, [], { limit });
+}
+
+async function promote(
+  ctx: JobContext,
+  tx: JobTransaction,
+  ids: readonly string[],
+  options: ReadyOptions & { limit?: number },
+): Promise<number> {
   const now = ctx.clock.now();
   const force = options.force ?? false;
   const explicit = ids.length > 0;
-  const due = await tx.promotable(options.time ?? now, { ...(explicit ? { ids } : {}), ignoreDepends: force });
+  const due = await tx.promotable(options.time ?? now, {
+    ...(explicit ? { ids } : {}),
+    ignoreDepends: force,
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
+  });
   let promoted = 0;
   for (const job of due) {
     const changed = await tx.update(
@@ -36,5 +57,5 @@ export async function readyJobs(ctx: JobContext, tx: JobTransaction, ids: readon
     // Upstream logs the forced resolution before the promotion.
     await tx.appendLog(job._id, force ? [logMessages.forced(now), logMessages.readied(now)] : [logMessages.readied(now)]);
   }
-  return promoted > 0;
+  return promoted;
 }

@@ -1,11 +1,20 @@
 /** The arithmetic of retries, repeats and caps (PROTOCOL §2.3, §3.4, §3.5), free of I/O. */
-import { forever } from '../../shared/constants.ts';
+import { forever, foreverDate } from '../../shared/constants.ts';
 import type { LaterSchedule } from '../../shared/job-doc.ts';
 import type { StoredJob } from '../store/job-store.ts';
 import { waitUntilNextRun } from './schedule.ts';
 
 export function capForever(n: number): number {
   return n > forever ? forever : n;
+}
+
+/**
+ * `ms` after `from`, never past the latest representable date: waits and timeouts are
+ * unbounded integers, and an invalid Date would make the job impossible to store.
+ */
+export function msAfter(from: Date, ms: number): Date {
+  const at = from.getTime() + ms;
+  return Number.isFinite(at) && at < foreverDate.getTime() ? new Date(at) : new Date(foreverDate);
 }
 
 /** A date in the past means "now", so that a client's clock cannot hold a job back. */
@@ -23,7 +32,8 @@ export function isSchedule(wait: number | LaterSchedule): wait is LaterSchedule 
  */
 export function retryTime(job: Pick<StoredJob, 'retryWait' | 'retryBackoff' | 'retried'>, now: Date): Date {
   const factor = job.retryBackoff === 'exponential' ? 2 ** Math.max(job.retried - 1, 0) : 1;
-  return new Date(now.getTime() + job.retryWait * factor);
+  // A zero wait stays zero however large the factor (0 * Infinity would be NaN).
+  return msAfter(now, job.retryWait === 0 ? 0 : job.retryWait * factor);
 }
 
 /** Whether a failed attempt is retried at `after`, or the job fails for good. */

@@ -7,12 +7,15 @@
 import type { JobContext } from './context.ts';
 import { failRun } from './job-run.ts';
 import { serverFailures } from './log-messages.ts';
-import { readyJobs } from './promote.ts';
+import { promoteDue } from './promote.ts';
 
 export interface SchedulerOptions {
   /** Period of the backstop pass (jobCollection's `promote`), in ms. */
   promoteIntervalMs: number;
 }
+
+/** Jobs promoted per transaction: a backlog is worked off in turns, never in one long block. */
+const promotionChunk = 500;
 
 export class PromotionScheduler {
   private readonly ctx: JobContext;
@@ -23,6 +26,7 @@ export class PromotionScheduler {
   private running: Promise<void> | undefined;
   private rerun = false;
   private unsubscribe: (() => void) | undefined;
+  private stopped = false;
 
   constructor(ctx: JobContext, options: SchedulerOptions) {
     this.ctx = ctx;
@@ -39,6 +43,7 @@ export class PromotionScheduler {
 
   /** Runs a pass now (coalesced with one already running), e.g. after the server is started again. */
   runPass(): void {
+    if (this.stopped) return;
     if (this.running !== undefined) {
       this.rerun = true;
       return;
@@ -57,6 +62,7 @@ export class PromotionScheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.interval);
     clearTimeout(this.dueTimer);
     this.unsubscribe?.();
@@ -66,15 +72,26 @@ export class PromotionScheduler {
   }
 
   private async pass(): Promise<void> {
-    if (this.ctx.state.stopped) return;
     const ctx = this.ctx;
-    await ctx.store.transaction(async (tx) => {
-      const now = ctx.clock.now();
-      for (const job of await tx.expired(now)) {
-        await failRun(ctx, tx, job, { value: serverFailures.leaseExpired }, false);
-      }
-      await readyJobs(ctx, tx, []);
-    });
+    if (ctx.state.stopped) return;
+    const expired = await ctx.store.transaction((tx) => tx.expired(ctx.clock.now()));
+    for (const job of expired) {
+      // One transaction each, so that a job that cannot be failed does not hold back the rest.
+      await ctx.store
+        .transaction(async (tx) => {
+          const current = await tx.get(job._id);
+          if (current?.status === 'running' && current.runId === job.runId) {
+            await failRun(ctx, tx, current, { value: serverFailures.leaseExpired }, false);
+          }
+        })
+        .catch((error: unknown) => ctx.logger.error({ err: error, jobId: job._id }, 'failing an expired job failed'));
+    }
+    while (!this.stopped && !ctx.state.stopped) {
+      const promoted = await ctx.store.transaction((tx) => promoteDue(ctx, tx, promotionChunk));
+      if (promoted < promotionChunk) break;
+      // Let pings, method calls and other roots' writes in between chunks.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Arms a timer for the earliest due waiting job, if it comes before the next periodic pass. */

@@ -64,8 +64,11 @@ export interface JobTransaction {
   nextReady(types: readonly string[], limit: number): Promise<StoredJob[]>;
   /** Jobs whose pending `depends` contains one of the ids, optionally limited to statuses. */
   dependentsOf(ids: readonly string[], statuses?: readonly JobStatus[]): Promise<StoredJob[]>;
-  /** `waiting` jobs with `after <= time`, and (unless `ignoreDepends`) no pending depends; optionally only these ids. */
-  promotable(time: Date, options: { ids?: readonly string[]; ignoreDepends: boolean }): Promise<StoredJob[]>;
+  /**
+   * `waiting` jobs with `after <= time`, and (unless `ignoreDepends`) no pending depends, the
+   * earliest due first; optionally only these ids, and at most `limit` of them.
+   */
+  promotable(time: Date, options: { ids?: readonly string[]; ignoreDepends: boolean; limit?: number }): Promise<StoredJob[]>;
   /** `running` jobs whose lease (`expiresAfter`) is before `time`. */
   expired(time: Date): Promise<StoredJob[]>;
 }

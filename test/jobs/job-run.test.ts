@@ -425,6 +425,22 @@ describe('jobFail', () => {
     assert.deepEqual(lastLog(job), { time: now, runId, level: 'warning', message: 'Job Failed with Error: boom.' });
   });
 
+  test('waits too long to represent are capped at the latest date, so the failure is still stored', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const huge = newJob('t').retry({ retries: 3, wait: 9e15 });
+    const { id, runId } = await running(q, huge, { workTimeout: 9e15 });
+    assert.deepEqual((await q.mustReadJob(id)).expiresAfter, new Date(8640000000000000));
+    assert.equal(await q.call('jobFail', id, runId, { value: 'boom' }), true);
+    const job = await q.mustReadJob(id);
+    assert.equal(job.status, 'waiting');
+    assert.deepEqual(job.after, new Date(8640000000000000));
+    const exponential = newJob('e').retry({ retries: 3, wait: 0, backoff: 'exponential' });
+    const zero = await running(q, exponential);
+    assert.equal(await q.call('jobFail', zero.id, zero.runId, {}), true);
+    assert.deepEqual((await q.mustReadJob(zero.id)).after, q.clock.now(), 'a zero wait stays zero');
+  });
+
   test('the last attempt fails for good: status failed, Fatal in the message, level danger, after still set', async (t) => {
     const q = await createJobContext();
     t.after(() => q.close());

@@ -337,6 +337,20 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
       });
     });
 
+    describe('promotable with a limit', () => {
+      it('answers the earliest due jobs first, at most the limit, with or without ids', async () => {
+        const jobs = [at(30), at(10), at(20), at(40)].map((after) => makeJob({ type: 'lim', status: 'waiting', after }));
+        await insert(store, ...jobs);
+        const [late, early, middle] = jobs as [StoredJob, StoredJob, StoredJob, StoredJob];
+        const limited = await read(store, (tx) => tx.promotable(at(35), { ignoreDepends: false, limit: 2 }));
+        assert.deepEqual(idsOf(limited), [early._id, middle._id]);
+        const byIds = await read(store, (tx) => tx.promotable(at(35), { ids: jobs.map((j) => j._id), ignoreDepends: false, limit: 1 }));
+        assert.deepEqual(idsOf(byIds), [early._id]);
+        const all = await read(store, (tx) => tx.promotable(at(35), { ignoreDepends: false }));
+        assert.deepEqual(idsOf(all), [early._id, middle._id, late._id]);
+      });
+    });
+
     describe('appendLog', () => {
       it('appends in order, leaves the document alone and ignores a missing job', async () => {
         const job = makeJob();

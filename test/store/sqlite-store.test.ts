@@ -441,7 +441,7 @@ describe('SQLite store', () => {
     });
 
     it('promotes, expires and finds dependents through their indexes', () => {
-      const promote = plan(promotableSql, 'queue', 0);
+      const promote = plan(promotableSql, 'queue', 0, 500);
       assert.match(promote[0] ?? '', /SEARCH jobs USING INDEX jobs_promote \(root=\? AND status=\? AND after<\?\)/);
       assert.ok(!promote.some((step) => /SCAN|TEMP B-TREE/.test(step)), promote.join('\n'));
       const next = plan(nextPromotionSql, 'queue');

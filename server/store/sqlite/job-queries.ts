@@ -39,7 +39,8 @@ const noPendingDepends =
 
 const waitingDueSql = `SELECT ${rowColumns} FROM jobs WHERE root = ? AND status = 'waiting' AND after <= ?`;
 
-export const promotableSql = `${waitingDueSql} AND ${noPendingDepends} ORDER BY after, seq`;
+// LIMIT -1 is SQLite for no limit.
+export const promotableSql = `${waitingDueSql} AND ${noPendingDepends} ORDER BY after, seq LIMIT ?`;
 
 export const expiredSql =
   `SELECT ${rowColumns} FROM jobs WHERE root = ? AND status = 'running' AND expires_after < ? ` +
@@ -128,9 +129,9 @@ export class JobQueries {
   }
 
   /** Waiting jobs due at `time`; without pending depends unless `ignoreDepends`. */
-  promotable(time: number, ignoreDepends: boolean): JobRow[] {
-    const sql = ignoreDepends ? `${waitingDueSql} ORDER BY after, seq` : promotableSql;
-    return this.#statement(sql).all(this.#root, time) as JobRow[];
+  promotable(time: number, ignoreDepends: boolean, limit = -1): JobRow[] {
+    const sql = ignoreDepends ? `${waitingDueSql} ORDER BY after, seq LIMIT ?` : promotableSql;
+    return this.#statement(sql).all(this.#root, time, limit) as JobRow[];
   }
 
   expired(time: number): JobRow[] {

@@ -123,11 +123,11 @@ export class SqliteTransaction implements JobTransaction {
     return [...bySeq.values()].sort((a, b) => a.seq - b.seq).map((row) => decodeDoc(row.doc));
   }
 
-  async promotable(time: Date, options: { ids?: readonly string[]; ignoreDepends: boolean }): Promise<StoredJob[]> {
+  async promotable(time: Date, options: { ids?: readonly string[]; ignoreDepends: boolean; limit?: number }): Promise<StoredJob[]> {
     this.#check();
     const at = time.getTime();
     if (options.ids === undefined) {
-      return this.#queries.promotable(at, options.ignoreDepends).map((row) => decodeDoc(row.doc));
+      return this.#queries.promotable(at, options.ignoreDepends, options.limit).map((row) => decodeDoc(row.doc));
     }
     const rows = this.#rowsOf(options.ids).filter(
       (row) =>
@@ -135,7 +135,8 @@ export class SqliteTransaction implements JobTransaction {
         row.after <= at &&
         (options.ignoreDepends || !this.#queries.hasPendingDepends(row.id)),
     );
-    return rows.sort((a, b) => a.after - b.after || a.seq - b.seq).map((row) => decodeDoc(row.doc));
+    const due = rows.sort((a, b) => a.after - b.after || a.seq - b.seq);
+    return (options.limit === undefined ? due : due.slice(0, options.limit)).map((row) => decodeDoc(row.doc));
   }
 
   async expired(time: Date): Promise<StoredJob[]> {
