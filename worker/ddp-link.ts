@@ -8,6 +8,11 @@
  */
 import simpleDDPModule, { type DDPCore, type DDPMessage } from 'simpleddp';
 import WebSocket from 'ws';
+import { registerEjsonTypes } from '../shared/ejson-types.ts';
+
+// simpleddp decodes with the process-wide ejson module, and drops a frame it cannot decode
+// (hanging the call it answers): it must know every type the server may send back.
+registerEjsonTypes();
 
 // simpleddp is CommonJS with `exports.default`: under ESM the class sits one level down.
 const SimpleDDP = (simpleDDPModule as unknown as { default?: typeof simpleDDPModule }).default ?? simpleDDPModule;

@@ -3,23 +3,14 @@
  * acts on a message (PROTOCOL §1.3, §1.9).
  */
 import EJSON from 'ejson';
-import { ObjectId } from '../../shared/object-id.ts';
-
-let ejsonReady = false;
+import { registerEjsonTypes } from '../../shared/ejson-types.ts';
 
 /**
  * Registers the EJSON custom types Cumulus understands (`oid`). Idempotent. Without it a call
  * carrying an ObjectID, which `ddp` clients can send, would only earn a `Parse error`.
  */
 export function setupEjson(): void {
-  if (ejsonReady) return;
-  try {
-    EJSON.addType('oid', (value) => new ObjectId(value as string));
-  } catch (error) {
-    // Someone else in the process registered it first; theirs decodes the same text.
-    if (!(error instanceof Error && /already present/.test(error.message))) throw error;
-  }
-  ejsonReady = true;
+  registerEjsonTypes();
 }
 
 setupEjson();
