@@ -19,11 +19,18 @@ export interface MethodSpec<T extends z.ZodTuple = z.ZodTuple> {
   readonly params: T;
   /** The group, besides admin, allowed to call it; `admin` means admin only. */
   readonly group: PermissionGroup;
+  /** Reads nothing but jobs: every role may call it, as every role may subscribe to the jobs. */
+  readonly anyRole?: boolean;
 }
 
-function spec<const Items extends [z.ZodType, ...z.ZodType[]]>(args: readonly string[], items: Items, group: PermissionGroup) {
+function spec<const Items extends [z.ZodType, ...z.ZodType[]]>(
+  args: readonly string[],
+  items: Items,
+  group: PermissionGroup,
+  anyRole = false,
+) {
   // Extra trailing arguments are ignored, as upstream's named parameters ignore them.
-  return { args, params: z.tuple(items).rest(z.unknown()), group } satisfies MethodSpec;
+  return { args, params: z.tuple(items).rest(z.unknown()), group, anyRole } satisfies MethodSpec;
 }
 
 const noOptions = z.strictObject({}).optional();
@@ -45,7 +52,8 @@ const nextWork = z.strictObject({
 });
 
 const startJobServer = spec(['options'], [noOptions], 'admin');
-const shutdownJobServer = spec(['options'], [z.strictObject({ timeout: intGTE1.optional() }).optional()], 'admin');
+// Node's timers hold at most 2^31 - 1 ms (about 24.8 days); a longer delay would fire at once.
+const shutdownJobServer = spec(['options'], [z.strictObject({ timeout: intGTE1.max(2 ** 31 - 1).optional() }).optional()], 'admin');
 
 export const jobMethods = {
   startJobServer,
@@ -57,6 +65,8 @@ export const jobMethods = {
     ['ids', 'options'],
     [ids, z.strictObject({ getLog: z.boolean().optional(), getFailures: z.boolean().optional() }).optional()],
     'worker',
+    // Upstream lets only workers read jobs; a producer awaiting its job's result must read it too.
+    true,
   ),
   getWork: spec(
     ['type', 'options'],

@@ -34,10 +34,15 @@ export class Authenticator {
     return userId === null ? undefined : this.roles.get(userId);
   }
 
-  /** jobCollection's rule: admin may call everything, another group only its own methods. */
+  /**
+   * jobCollection's rule: admin may call everything, another group only its own methods; and
+   * any role may read jobs (`getJob`), as any role may subscribe to them.
+   */
   mayCall(userId: string | null, method: JobMethodName): boolean {
     const role = this.roleOf(userId);
-    return role === 'admin' || (role !== undefined && jobMethods[method].group === role);
+    if (role === undefined) return false;
+    const spec = jobMethods[method];
+    return role === 'admin' || spec.group === role || spec.anyRole;
   }
 
   /** Any known role may watch the queues. */

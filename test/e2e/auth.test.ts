@@ -72,6 +72,14 @@ describe('authentication and permissions', () => {
     assert.equal(typeof (await client.call('queue_jobSave', [new Job('queue', 'any', {}).doc])).result, 'string');
   });
 
+  it('lets every role read jobs, so a producer can await its result', async () => {
+    const client = await connect();
+    await client.call('login', [{ resume: tokens.creator }]);
+    const id = (await client.call('queue_jobSave', [new Job('queue', 'readable', {}).doc])).result as string;
+    const read = await client.call('queue_getJob', [id]);
+    assert.equal((read.result as { _id: string; status: string }).status, 'ready');
+  });
+
   it('lets an admin do everything, and logout takes it away', async () => {
     const client = await connect();
     await client.call('login', [{ resume: tokens.admin }]);
