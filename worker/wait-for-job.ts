@@ -101,9 +101,19 @@ function watch<R extends JobResult>(root: JobRoot, id: string, { timeoutMs }: Wa
       if (status === 'completed' || status === 'failed' || status === 'cancelled') settle(fields);
     });
     const subscription = connection.subscribe(collection, { ids: [id] });
-    // Every (re)subscription starts with the job's current document; none means it is gone.
     subscription.onReady(() => {
-      if (fields === undefined) finish(new JobNotFoundError(id, true));
+      if (fields !== undefined || done) return;
+      // No `added` came: the job is gone, or this connection already holds its document through
+      // another subscription (another waiter, say), for which the server's merge box sends no
+      // second `added`. A read tells which; later changes reach us either way.
+      readJob(root, id).then(
+        (doc) => {
+          if (doc === undefined) return finish(new JobNotFoundError(id, true));
+          fields = { ...doc, ...fields };
+          settle(fields);
+        },
+        (error: unknown) => finish(error),
+      );
     });
     subscription.onError((error) => finish(error));
     const stopReset = connection.onDisconnect(() => {

@@ -2,7 +2,7 @@
 // job.result() / Job.waitFor(), pushed through the `<root>.jobs` publication.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connect, Job, JobFailedError, JobNotFoundError, WaitTimeoutError, type NodeCallback } from '../../worker/index.ts';
+import { connect, Job, JobFailedError, JobNotFoundError, WaitTimeoutError, type NodeCallback, type Subscription } from '../../worker/index.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { startWorkerEnv, testConnectOptions, type WorkerEnv } from './helpers/worker-env.ts';
 
@@ -62,6 +62,35 @@ describe('saveMany and waiting for results', () => {
     await work('wait-done', (running) => running.done({ answer: 42 }));
     assert.deepEqual(await result, { answer: 42 });
     assert.equal(calls.filter((c) => c === 'queue_getJob').length, 1, 'one read of the current state, then pushed');
+  });
+
+  it('lets several waiters on one connection await the same job', async () => {
+    const job = new Job('queue', 'wait-twice', {});
+    const id = (await job.save()) as string;
+    // The first waiter's subscription must hold the document before the others subscribe, so
+    // that the server's merge box sends them no `added` of their own.
+    let held = false;
+    const stopWatching = env.connection.onData((message) => {
+      if (message.msg === 'added' && message.collection === 'queue.jobs' && message.id === id) held = true;
+    });
+    const subscribe = env.connection.subscribe.bind(env.connection);
+    const subscriptions: Subscription[] = [];
+    env.connection.subscribe = ((name: string, ...params: unknown[]) => {
+      const subscription = subscribe(name, ...params);
+      subscriptions.push(subscription);
+      return subscription;
+    }) as typeof env.connection.subscribe;
+    const first = job.result();
+    await waitFor(() => held);
+    stopWatching();
+    const second = Job.waitFor('queue', id);
+    const third = Job.waitFor('queue', id);
+    // Only once every waiter's subscription is ready does the job move on.
+    await waitFor(() => subscriptions.length === 3);
+    env.connection.subscribe = subscribe;
+    await Promise.all(subscriptions.map((subscription) => subscription.ready));
+    await work('wait-twice', (running) => running.done({ twice: true }));
+    assert.deepEqual(await Promise.all([first, second, third]), [{ twice: true }, { twice: true }, { twice: true }]);
   });
 
   it('resolves at once for a job completed already; a non-object result comes as {value}', async () => {
