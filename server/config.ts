@@ -83,7 +83,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: parse('PORT', integer(0, 65535)),
     host: read('HOST'),
     databaseUrl: read('DATABASE_URL'),
-    roots: parse('CUMULUS_COLLECTIONS', z.array(rootName).min(1), splitList(read('CUMULUS_COLLECTIONS'))),
+    roots: parse(
+      'CUMULUS_COLLECTIONS',
+      z.array(rootName).min(1).refine((roots) => new Set(roots).size === roots.length, 'a collection is listed twice'),
+      splitList(read('CUMULUS_COLLECTIONS')),
+    ),
     tokens: parseTokens(read('CUMULUS_TOKENS')),
     allowedOrigins: parse('CUMULUS_ALLOWED_ORIGINS', z.array(z.url()), splitList(read('CUMULUS_ALLOWED_ORIGINS'))),
     promoteIntervalMs: parse('CUMULUS_PROMOTE_INTERVAL_MS', integer(10, 86_400_000)),

@@ -60,6 +60,9 @@ export class ClaimTracker {
   closed(connectionId: string): void {
     if (!this.#live.delete(connectionId)) return;
     this.#after(this.#graceMs, async () => {
+      // Most connections (producers, monitors) never claimed anything: spare them the scan of
+      // every running job. A claim still in flight at the close is counted by the time this runs.
+      if (this.load(connectionId) === 0) return;
       await this.#requeue((claimedBy) => claimedBy === connectionId, "requeued the running jobs of a lost worker's connection");
       for (const jobId of this.#running.get(connectionId) ?? []) this.#owner.delete(jobId);
       this.#running.delete(connectionId);
