@@ -143,7 +143,11 @@ export class JobQueue<D extends JobData = JobData> {
   resume(): this {
     if (!this.paused_ || this.stopping !== undefined) return this;
     this.paused_ = false;
-    if (this.settings.pollInterval > 0) this.pollTimer = setInterval(() => this.fetch(), this.settings.pollInterval);
+    if (this.settings.pollInterval > 0) {
+      this.pollTimer = setInterval(() => this.fetch(), this.settings.pollInterval);
+      // The backstop alone must not keep a process alive whose connection was closed.
+      this.pollTimer.unref();
+    }
     this.fetch();
     this.process();
     return this;
