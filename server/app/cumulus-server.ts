@@ -88,6 +88,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   });
 
   let closing = false;
+  let stopping: Promise<void> | undefined;
   const http = createHttpServer({ roots: config.roots, healthy: () => !closing });
   ddp.attach(http);
   try {
@@ -110,26 +111,32 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const port = (http.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
+  /** Stops in order: answer waiting workers, stop accepting and drain methods, then timers, then the store. */
+  const shutDown = async (): Promise<void> => {
+    closing = true;
+    // Waiting getWork calls are answered first, so that in-flight methods drain at once.
+    for (const ctx of contexts.values()) ctx.dispatcher.close();
+    const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+    await ddp.close(config.shutdownGraceMs);
+    http.closeAllConnections();
+    await httpClosed;
+    await Promise.all(schedulers.map((s) => s.stop()));
+    // Pending requeues are dropped: the next start requeues their jobs as orphans.
+    await Promise.all([...contexts.values()].map((ctx) => ctx.claims.stop()));
+    for (const ctx of contexts.values()) {
+      if (ctx.state.shutdownTimer !== undefined) clearTimeout(ctx.state.shutdownTimer);
+    }
+    await opened.close();
+  };
+
   return {
     url: `http://${host}:${port}`,
     port,
     contexts,
-    async stop() {
-      if (closing) return;
-      closing = true;
-      // Waiting getWork calls are answered first, so that in-flight methods drain at once.
-      for (const ctx of contexts.values()) ctx.dispatcher.close();
-      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
-      await ddp.close(config.shutdownGraceMs);
-      http.closeAllConnections();
-      await httpClosed;
-      await Promise.all(schedulers.map((s) => s.stop()));
-      // Pending requeues are dropped: the next start requeues their jobs as orphans.
-      await Promise.all([...contexts.values()].map((ctx) => ctx.claims.stop()));
-      for (const ctx of contexts.values()) {
-        if (ctx.state.shutdownTimer !== undefined) clearTimeout(ctx.state.shutdownTimer);
-      }
-      await opened.close();
+    stop() {
+      // A second call (SIGINT after SIGTERM, say) waits for the same shutdown.
+      stopping ??= shutDown();
+      return stopping;
     },
   };
 }
