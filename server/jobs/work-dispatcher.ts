@@ -22,6 +22,12 @@ export interface WorkDispatcherDeps {
   logger: Logger;
 }
 
+/**
+ * Waiting calls one connection may have parked. A worker library queue parks one; more only
+ * cost the server timers and dispatch time, so past this the oldest is answered [] at once.
+ */
+export const maxWaitersPerConnection = 16;
+
 interface Waiter {
   readonly request: WaitRequest;
   readonly arrival: number;
@@ -69,6 +75,7 @@ export class WorkDispatcher {
     return new Promise((resolve) => {
       const waiter: Waiter = { request, arrival: this.#arrivals++, answer: resolve, timer: undefined, claiming: false, expired: false };
       waiter.timer = setTimeout(() => this.#expire(waiter), request.waitMs);
+      this.#makeRoomFor(request.connectionId);
       this.#waiters.add(waiter);
       for (const type of request.types) this.#wanted.add(type);
       this.#pump();
@@ -91,6 +98,13 @@ export class WorkDispatcher {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.answerAll();
+  }
+
+  #makeRoomFor(connectionId: string | null): void {
+    if (connectionId === null) return;
+    const parked = [...this.#waiters].filter((waiter) => waiter.request.connectionId === connectionId && !waiter.expired);
+    // Oldest first: the Set keeps arrival order.
+    for (const waiter of parked.slice(0, Math.max(0, parked.length - maxWaitersPerConnection + 1))) this.#expire(waiter);
   }
 
   #expire(waiter: Waiter): void {

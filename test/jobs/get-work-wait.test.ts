@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { maxWaitersPerConnection } from '../../server/jobs/work-dispatcher.ts';
 import type { JobDoc } from '../../shared/job-doc.ts';
 import { createJobContext, newJob, type TestJobContext } from '../helpers/job-context.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -109,6 +110,22 @@ describe('getWork: waiting for work', () => {
     // What comes afterwards waits for the next call.
     const id = await q.save(newJob('t'));
     assert.equal((await q.mustReadJob(id)).status, 'ready');
+  });
+
+  test('keeps at most a bounded number of waiting calls per connection, answering the oldest []', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const a = q.connect();
+    const b = q.connect();
+    const other = track(q.callAs(b.caller, 'getWork', ['t'], longWait));
+    const calls = Array.from({ length: maxWaitersPerConnection + 2 }, () => track(q.callAs(a.caller, 'getWork', ['t'], longWait)));
+    await waitFor(() => calls.filter((call) => call.settled).length === 2, { description: 'the two oldest answered' });
+    assert.deepEqual(await calls[0]?.promise, []);
+    assert.deepEqual(await calls[1]?.promise, []);
+    assert.equal(q.ctx.dispatcher.size, maxWaitersPerConnection + 1, "the newest stay, and the other connection's");
+    assert.equal(other.settled, false);
+    a.close();
+    b.close();
   });
 
   test('answers [] when its connection closes, and claims nothing for it', async (t) => {
