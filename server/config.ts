@@ -1,11 +1,16 @@
 /**
- * Every option of the server, its default and its environment variable, in one place.
- * `loadConfig` turns the environment into a typed `Config` or throws a `ConfigError`
- * whose message is meant for the person starting the server.
+ * Every option of the server, its default and its environment variable, in one place: the
+ * `variables` table below. The README's configuration table is checked against it by a test.
+ * `loadConfig` turns the environment into a typed `Config` or throws a `ConfigError` whose
+ * message is meant for the person starting the server.
  */
 import { z } from 'zod';
 import { defaultRoot } from '../shared/constants.ts';
 import { permissionGroups, type PermissionGroup } from '../shared/methods.ts';
+import { ddpServerDefaults } from './ddp/index.ts';
+import { schedulerDefaults } from './jobs/scheduler.ts';
+import { logLevels } from './logger.ts';
+import { publicationDefaults } from './publications/live-query.ts';
 
 export interface TokenGrant {
   /** The user id a connection logged in with this token gets. */
@@ -36,6 +41,8 @@ export interface Config {
    * the jobs left running by a previous run of the server are requeued.
    */
   requeueGraceMs: number;
+  /** Most one live subscription is refreshed: a burst of writes becomes one refresh per interval (ms). */
+  publicationThrottleMs: number;
   logLevel: string;
 }
 
@@ -43,30 +50,55 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const variables = {
-  PORT: { default: '3000', help: 'TCP port of HTTP and DDP' },
-  HOST: { default: '127.0.0.1', help: 'interface to listen on' },
-  DATABASE_URL: { default: 'sqlite:./data/cumulus.db', help: 'sqlite:<file>, sqlite::memory: or mongodb://…' },
-  CUMULUS_COLLECTIONS: { default: defaultRoot, help: 'comma-separated collection roots' },
-  CUMULUS_TOKENS: { default: '', help: 'comma-separated role:token pairs (roles: admin, manager, creator, worker)' },
-  CUMULUS_ALLOWED_ORIGINS: { default: '', help: 'comma-separated browser origins allowed to connect besides the server itself' },
-  CUMULUS_PROMOTE_INTERVAL_MS: { default: '15000', help: 'backstop promotion/expiry pass period' },
-  CUMULUS_HEARTBEAT_MS: { default: '15000', help: 'DDP heartbeat interval and timeout' },
-  CUMULUS_MAX_MESSAGE_BYTES: { default: String(16 * 1024 * 1024), help: 'largest DDP message accepted' },
-  CUMULUS_SHUTDOWN_GRACE_MS: { default: '10000', help: 'wait for in-flight methods at shutdown' },
-  CUMULUS_REQUEUE_GRACE_MS: { default: '10000', help: "requeue a lost worker connection's running jobs after this long" },
-  LOG_LEVEL: { default: 'info', help: 'pino log level' },
-} as const;
-
-export type ConfigVariable = keyof typeof variables;
-
-/** The documented variables with their defaults, for the README and `--help`. */
-export function describeVariables(): { name: ConfigVariable; default: string; help: string }[] {
-  return (Object.keys(variables) as ConfigVariable[]).map((name) => ({ name, ...variables[name] }));
-}
-
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const rootName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." or "-"');
+
+interface Variable {
+  /** The value used when the variable is unset or blank, as it would be written in the environment. */
+  default: string;
+  /** What it means, for the README and error messages. */
+  help: string;
+}
+
+/** Every environment variable the server reads. */
+export const variables = {
+  PORT: { default: '3000', help: 'TCP port of HTTP and DDP' },
+  HOST: { default: '127.0.0.1', help: 'interface to listen on' },
+  DATABASE_URL: {
+    default: 'sqlite:./data/cumulus.db',
+    help: '`sqlite:<file>` or `sqlite::memory:` (`mongodb://…` is planned, refused for now)',
+  },
+  CUMULUS_COLLECTIONS: { default: defaultRoot, help: 'comma-separated collection roots' },
+  CUMULUS_TOKENS: {
+    default: '',
+    help: 'comma-separated `role:token` pairs; roles `admin`, `manager`, `creator`, `worker`',
+  },
+  CUMULUS_ALLOWED_ORIGINS: {
+    default: '',
+    help: "browser origins, besides the server's own, whose pages may open the DDP websocket",
+  },
+  CUMULUS_REQUEUE_GRACE_MS: {
+    default: '10000',
+    help: "a worker connection that is lost has its running jobs requeued after this long (also how long a restarted server waits before requeuing its previous run's orphans)",
+  },
+  CUMULUS_PROMOTE_INTERVAL_MS: {
+    default: String(schedulerDefaults.promoteIntervalMs),
+    help: 'backstop promotion and lease-expiry pass',
+  },
+  CUMULUS_HEARTBEAT_MS: { default: String(ddpServerDefaults.heartbeatIntervalMs), help: 'DDP heartbeat interval and timeout' },
+  CUMULUS_MAX_MESSAGE_BYTES: {
+    default: String(ddpServerDefaults.maxMessageBytes),
+    help: 'larger DDP frames close the connection (code 1009)',
+  },
+  CUMULUS_PUBLICATION_THROTTLE_MS: {
+    default: String(publicationDefaults.throttleMs),
+    help: 'a live subscription is refreshed at most once per this interval, however many writes',
+  },
+  CUMULUS_SHUTDOWN_GRACE_MS: { default: String(ddpServerDefaults.closeTimeoutMs), help: 'how long SIGINT/SIGTERM waits for in-flight methods' },
+  LOG_LEVEL: { default: 'info', help: `pino log level (${logLevels.join(', ')}); logs are JSON lines on stdout` },
+} as const satisfies Record<string, Variable>;
+
+export type ConfigVariable = keyof typeof variables;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const read = (name: ConfigVariable): string => {
@@ -96,7 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMessageBytes: parse('CUMULUS_MAX_MESSAGE_BYTES', integer(1024, 1024 * 1024 * 1024)),
     shutdownGraceMs: parse('CUMULUS_SHUTDOWN_GRACE_MS', integer(0, 3_600_000)),
     requeueGraceMs: parse('CUMULUS_REQUEUE_GRACE_MS', integer(0, 86_400_000)),
-    logLevel: read('LOG_LEVEL'),
+    publicationThrottleMs: parse('CUMULUS_PUBLICATION_THROTTLE_MS', integer(0, 60_000)),
+    logLevel: parse('LOG_LEVEL', z.enum(logLevels, { message: `expected one of ${logLevels.join(', ')}` })),
   };
   if (config.tokens.size === 0 && !isLoopback(config.host)) {
     throw new ConfigError(

@@ -1,6 +1,7 @@
 /**
  * Binds the job-collection operations to DDP methods `<root>_<name>`, with jobCollection's
- * pipeline: permission check (403), then argument check (400), then the operation.
+ * pipeline (docs/PROTOCOL.md §2.1): permission check (403), then argument check (400), then
+ * the operation.
  */
 import { notAuthorized } from '../../shared/errors.ts';
 import { jobMethodNames, methodName, parseParams, type JobMethodName } from '../../shared/methods.ts';
@@ -8,19 +9,12 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import type { DdpServer } from '../ddp/index.ts';
 import { jobOperations, type Caller, type JobContext, type JobOperation } from '../jobs/index.ts';
 
-export interface JobMethodHooks {
-  /** Called after `startJobServer` so the scheduler promotes what became due while stopped. */
-  onStarted(): void;
-}
-
-export function registerJobMethods(ddp: DdpServer, ctx: JobContext, auth: Authenticator, hooks: JobMethodHooks): void {
+export function registerJobMethods(ddp: DdpServer, ctx: JobContext, auth: Authenticator): void {
   for (const name of jobMethodNames) {
-    ddp.method(methodName(ctx.root, name), async (invocation, params) => {
+    ddp.method(methodName(ctx.root, name), (invocation, params) => {
       if (!auth.mayCall(invocation.userId, name)) throw notAuthorized();
       const caller = { connectionId: invocation.connection.id, unblock: () => invocation.unblock() };
-      const result = await invoke(ctx, name, params, caller);
-      if (name === 'startJobServer' || name === 'startJobs') hooks.onStarted();
-      return result;
+      return invoke(ctx, name, params, caller);
     });
   }
 }

@@ -3,6 +3,8 @@
  * A connection that closes has its running jobs requeued once a grace period has passed
  * without the worker taking them back (`reclaimRuns` from its new connection); at start, the
  * running jobs of connections this server never saw (it restarted) are requeued the same way.
+ * Jobs claimed for a connection that has already closed (its getWork was still in flight) can
+ * never reach their worker, so they are requeued at once.
  *
  * Only one server uses a SQLite file, so a claim by a connection that is not alive here is an
  * orphan. Servers sharing a MongoDB database will each need a lease (a heartbeat document per
@@ -10,16 +12,25 @@
  * connection alive on another for orphans.
  */
 import type { JobFeed } from '../feed/job-feed.ts';
-import { requeueLostRuns } from './claims.ts';
-import type { JobContext } from './context.ts';
+import type { Logger } from '../logger.ts';
 
-export interface ClaimTrackerOptions {
+/**
+ * Puts running jobs back in the queue when the connection that claimed them (`claimedBy`) is
+ * lost; with `jobIds`, only those jobs are looked at. Answers how many were requeued.
+ */
+export type RequeueLostRuns = (isLost: (claimedBy: string) => boolean, jobIds?: readonly string[]) => Promise<number>;
+
+export interface ClaimTrackerDeps {
   /** How long the jobs of a lost connection stay claimed before they are requeued (ms). */
   graceMs: number;
+  /** Where the tracker sees jobs leave `running`. */
+  feed: JobFeed;
+  requeue: RequeueLostRuns;
+  logger: Logger;
 }
 
 export class ClaimTracker {
-  readonly #graceMs: number;
+  readonly #deps: ClaimTrackerDeps;
   readonly #live = new Set<string>();
   /**
    * Every connection seen since start, until the start-up sweep: a claim naming one of them is
@@ -30,24 +41,22 @@ export class ClaimTracker {
   readonly #running = new Map<string, Set<string>>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #requeues = new Set<Promise<void>>();
-  #ctx: JobContext | undefined;
   #unsubscribe: (() => void) | undefined;
   #stopped = false;
 
-  constructor(options: ClaimTrackerOptions) {
-    this.#graceMs = options.graceMs;
+  constructor(deps: ClaimTrackerDeps) {
+    this.#deps = deps;
   }
 
-  /** Follows `feed` to see jobs leave `running`, and arms the sweep for a previous run's orphans. */
-  start(ctx: JobContext, feed: JobFeed): void {
-    this.#ctx = ctx;
-    this.#unsubscribe = feed.subscribe((changes) => {
+  /** Follows the feed to see jobs leave `running`, and arms the sweep for a previous run's orphans. */
+  start(): void {
+    this.#unsubscribe = this.#deps.feed.subscribe('claim tracker', (changes) => {
       for (const change of changes) if (change.status !== 'running') this.#forget(change.id);
     });
-    this.#after(this.#graceMs, () => {
+    this.#after(this.#deps.graceMs, () => {
       const seen = this.#seen ?? new Set();
       this.#seen = undefined;
-      return this.#requeue((claimedBy) => !seen.has(claimedBy), 'requeued running jobs orphaned by a previous run of the server');
+      return this.#requeue((claimedBy) => !seen.has(claimedBy), undefined, 'requeued running jobs orphaned by a previous run of the server');
     });
   }
 
@@ -59,13 +68,14 @@ export class ClaimTracker {
   /** The connection closed: its jobs are requeued after the grace, unless reclaimed meanwhile. */
   closed(connectionId: string): void {
     if (!this.#live.delete(connectionId)) return;
-    this.#after(this.#graceMs, async () => {
-      // Most connections (producers, monitors) never claimed anything: spare them the scan of
-      // every running job. A claim still in flight at the close is counted by the time this runs.
-      if (this.load(connectionId) === 0) return;
-      await this.#requeue((claimedBy) => claimedBy === connectionId, "requeued the running jobs of a lost worker's connection");
-      for (const jobId of this.#running.get(connectionId) ?? []) this.#owner.delete(jobId);
-      this.#running.delete(connectionId);
+    this.#after(this.#deps.graceMs, async () => {
+      // Claims that commit after this point are caught by `bind`, which sees the connection gone.
+      const jobIds = [...(this.#running.get(connectionId) ?? [])];
+      if (jobIds.length === 0) return;
+      await this.#requeue((claimedBy) => claimedBy === connectionId, jobIds, "requeued the running jobs of a lost worker's connection");
+      // What the requeue did not take had left `running` already, or failed to be requeued
+      // (then the next start's sweep takes it): nothing of the connection is kept either way.
+      this.release(jobIds);
     });
   }
 
@@ -78,9 +88,18 @@ export class ClaimTracker {
     return connectionId === null ? 0 : (this.#running.get(connectionId)?.size ?? 0);
   }
 
-  /** Counts the jobs as run by the connection (moving them from another one, for reclaimRuns). */
+  /**
+   * Counts the jobs as run by the connection (moving them from another one, for reclaimRuns).
+   * Called inside the claiming transaction, before its commit. A connection that is no longer
+   * alive never receives the answer, so its jobs are requeued right after that commit.
+   */
   bind(connectionId: string, jobIds: readonly string[]): void {
     this.release(jobIds);
+    if (!this.#live.has(connectionId)) {
+      this.#after(0, () =>
+        this.#requeue((claimedBy) => claimedBy === connectionId, jobIds, 'requeued jobs claimed for a connection that had closed'));
+      return;
+    }
     let jobs = this.#running.get(connectionId);
     if (jobs === undefined) {
       jobs = new Set();
@@ -130,14 +149,13 @@ export class ClaimTracker {
     this.#timers.add(timer);
   }
 
-  async #requeue(isLost: (claimedBy: string) => boolean, message: string): Promise<void> {
-    const ctx = this.#ctx;
-    if (ctx === undefined) return;
+  /** Never rejects: a failed requeue is logged, and the next start's sweep catches its jobs. */
+  async #requeue(isLost: (claimedBy: string) => boolean, jobIds: readonly string[] | undefined, message: string): Promise<void> {
     try {
-      const requeued = await requeueLostRuns(ctx, isLost);
-      if (requeued > 0) ctx.logger.warn({ requeued }, message);
+      const requeued = await this.#deps.requeue(isLost, jobIds);
+      if (requeued > 0) this.#deps.logger.warn({ requeued }, message);
     } catch (error) {
-      ctx.logger.error({ err: error }, 'requeueing lost runs failed');
+      this.#deps.logger.error({ err: error }, 'requeueing lost runs failed');
     }
   }
 }

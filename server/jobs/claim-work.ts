@@ -1,7 +1,11 @@
 /**
- * The atomic claim behind getWork, a waiting getWork and jobDone's `next` (PROTOCOL §2.3):
- * ready jobs of the asked types, in priority order, under one new runId, bound to the
- * claiming connection.
+ * The atomic claim behind getWork, a waiting getWork and jobDone's `next` (docs/PROTOCOL.md
+ * §2.3, §7.1, §7.2): ready jobs of the asked types, in priority order, under one new runId,
+ * bound to the claiming connection.
+ *
+ * Guard: status `ready` and runId null. Writes per job: status running, the runId, `retries−1`,
+ * `retried+1`, the lease (`workTimeout`, `expiresAfter`, or neither), `_private.claimedBy`; log
+ * `Job Running` (with the runId). Feed: ready → running.
  */
 import type { JobDoc } from '../../shared/job-doc.ts';
 import type { JobTransaction } from '../store/job-store.ts';
@@ -39,20 +43,14 @@ export async function claimReady(
     : { workTimeout: request.workTimeout, expiresAfter: msAfter(now, request.workTimeout) };
   const claim = connectionId === null ? undefined : { claimedBy: connectionId };
   const claimed: JobDoc[] = [];
-  // Another server sharing the store may claim a candidate first; ask again until full or dry.
-  while (claimed.length < request.maxJobs) {
-    const candidates = await tx.nextReady(request.types, request.maxJobs - claimed.length);
-    let won = 0;
-    for (const job of candidates) {
-      const changes = {
-        status: 'running' as const, runId, updated: now, retries: job.retries - 1, retried: job.retried + 1, ...lease, _private: claim,
-      };
-      if (!(await tx.update(job._id, changes, { statuses: ['ready'], runId: null }))) continue;
-      await tx.appendLog(job._id, [logMessages.running(now, runId)]);
-      claimed.push(forClient(withChanges(job, changes), { failures: false }));
-      won += 1;
-    }
-    if (won === 0) break;
+  for (const job of await tx.nextReady(request.types, request.maxJobs)) {
+    const changes = {
+      status: 'running' as const, runId, updated: now, retries: job.retries - 1, retried: job.retried + 1, ...lease, _private: claim,
+    };
+    // The guard holds inside the transaction that just read the job; it states the claim's rule.
+    if (!(await tx.update(job._id, changes, { statuses: ['ready'], runId: null }))) continue;
+    await tx.appendLog(job._id, [logMessages.running(now, runId)]);
+    claimed.push(forClient(withChanges(job, changes), { failures: false }));
   }
   return claimed;
 }

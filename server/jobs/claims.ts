@@ -1,5 +1,5 @@
 /**
- * Claims bound to DDP connections: a job claimed by getWork remembers the connection that
+ * Claims bound to DDP connections (docs/PROTOCOL.md §7): a job claimed by getWork remembers the connection that
  * claimed it (`_private.claimedBy`), so that when that connection dies its running jobs can be
  * requeued, and a worker that reconnected in time can take them back.
  */
@@ -11,9 +11,11 @@ import { logMessages } from './log-messages.ts';
 import { readyJobs } from './promote.ts';
 
 /**
+ * reclaimRuns(runs [{id, runId}] ≤ 1000) → ids still running with those runIds (docs/PROTOCOL.md §7).
  * A reconnected worker binds the runs it still works on to its new connection, so they are
- * not requeued when its old connection's grace ends. Answers the ids still running with the
- * given runIds; the others were requeued (or finished) and their runIds are stale.
+ * not requeued when its old connection's grace ends; the others were requeued (or finished)
+ * and their runIds are stale. Guard: status running and the same runId. Writes `_private`
+ * only (no log entry, no status change in the feed).
  */
 export async function reclaimRuns(ctx: JobContext, [runs]: MethodParams<'reclaimRuns'>, caller: Caller): Promise<string[]> {
   const connectionId = caller.connectionId;
@@ -34,13 +36,23 @@ export async function reclaimRuns(ctx: JobContext, [runs]: MethodParams<'reclaim
  * Puts the running jobs whose claiming connection `isLost` back in the queue: the lost
  * attempt is given back (`retries + 1`; `retried` keeps counting attempts started), the
  * runId is dropped so a late done or fail of that run gets false, the lease and the progress
- * of the lost attempt go, and the jobs are promoted as usual. Answers how many.
+ * of the lost attempt go, and the jobs are promoted as usual. With `jobIds`, only those jobs
+ * are looked at (a lost connection's known claims); without, every running job (the sweep for
+ * a previous server run's orphans). Answers how many were requeued.
+ *
+ * Log: `Requeued: the worker's connection was lost` (warning, the lost runId), then
+ * `Promoted to ready`. Feed: running → waiting → ready.
  */
-export async function requeueLostRuns(ctx: JobContext, isLost: (claimedBy: string) => boolean): Promise<number> {
+export async function requeueLostRuns(
+  ctx: JobContext,
+  isLost: (claimedBy: string) => boolean,
+  jobIds?: readonly string[],
+): Promise<number> {
   return ctx.store.transaction(async (tx) => {
     const now = ctx.clock.now();
     const requeued: string[] = [];
-    for (const job of await tx.find({ statuses: ['running'] })) {
+    const running = await tx.find(jobIds === undefined ? { statuses: ['running'] } : { ids: jobIds, statuses: ['running'] });
+    for (const job of running) {
       const claimedBy = job._private?.claimedBy;
       if (claimedBy === undefined || !isLost(claimedBy)) continue;
       const changes = {

@@ -1,11 +1,12 @@
 /**
  * What every job operation receives: the store of its collection root, the time, ids,
- * the server's run state, and its claims and waiting workers. Passing these in (rather than
+ * the job server's state, and its claims and waiting workers. Passing these in (rather than
  * importing them) keeps the operations testable without sockets or sleeping.
  */
 import type { JobStore } from '../store/job-store.ts';
 import type { Logger } from '../logger.ts';
 import type { ClaimTracker } from './claim-tracker.ts';
+import type { JobServerState } from './job-server-state.ts';
 import type { WorkDispatcher } from './work-dispatcher.ts';
 
 export interface Clock {
@@ -14,19 +15,13 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Whether the job server of a root hands out work (jobCollection's stopped state, §2.1). */
-export interface RunState {
-  stopped: boolean;
-  /** Pending "fail running jobs" timer of a shutdown, if any. */
-  shutdownTimer: NodeJS.Timeout | undefined;
-}
-
 export interface JobContext {
   readonly root: string;
   readonly store: JobStore;
   readonly clock: Clock;
   readonly newId: () => string;
-  readonly state: RunState;
+  /** Whether the job server hands out work (jobCollection's stopped state, docs/PROTOCOL.md §2.1). */
+  readonly state: JobServerState;
   readonly logger: Logger;
   /** The live connections and the jobs each runs; requeues the jobs of lost ones. */
   readonly claims: ClaimTracker;

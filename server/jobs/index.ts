@@ -35,8 +35,6 @@ export const jobOperations = {
   reclaimRuns,
 } satisfies { [N in JobMethodName]: JobOperation<N> };
 
-export type { Caller, JobContext, RunState, Clock } from './context.ts';
+export type { Caller, JobContext, Clock } from './context.ts';
 export { serverCaller, systemClock } from './context.ts';
-export { PromotionScheduler, type SchedulerOptions } from './scheduler.ts';
-export { ClaimTracker, type ClaimTrackerOptions } from './claim-tracker.ts';
-export { WorkDispatcher } from './work-dispatcher.ts';
+export { createCollectionRuntime, type CollectionRuntime, type CollectionRuntimeDeps, type CollectionRuntimeOptions } from './collection-runtime.ts';

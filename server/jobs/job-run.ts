@@ -3,7 +3,7 @@
  * fail only apply to the current run (status running, same runId): a stale runId gets false,
  * which is what makes at-least-once delivery safe.
  */
-import { CumulusError } from '../../shared/errors.ts';
+import { matchFailed } from '../../shared/errors.ts';
 import type { JobDoc } from '../../shared/job-doc.ts';
 import type { MethodParams } from '../../shared/methods.ts';
 import type { JobTransaction, StoredJob, UpdateGuard } from '../store/job-store.ts';
@@ -36,7 +36,7 @@ export async function jobProgress(
   // null tells the worker that the server is shutting down.
   if (ctx.state.stopped) return null;
   if (completed > total) {
-    throw new CumulusError(400, 'Match failed', `completed (${completed}) must not exceed total (${total})`);
+    throw matchFailed(`completed (${completed}) must not exceed total (${total})`);
   }
   return ctx.store.transaction(async (tx) => {
     const job = await tx.get(id);

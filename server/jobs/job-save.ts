@@ -1,6 +1,6 @@
 /** Saving a job: jobCollection's `jobSave`, for new jobs and for re-saving a paused one (PROTOCOL §2.3). */
 import { forever, jobStatusCancellable, jobStatusSavable } from '../../shared/constants.ts';
-import { CumulusError } from '../../shared/errors.ts';
+import { matchFailed } from '../../shared/errors.ts';
 import type { MethodParams } from '../../shared/methods.ts';
 import type { JobSaveDoc } from '../../shared/schemas.ts';
 import type { JobTransaction, StoredJob } from '../store/job-store.ts';
@@ -30,7 +30,7 @@ export async function jobSaveMany(ctx: JobContext, [docs, options = {}]: MethodP
 
 function checkSavable(doc: JobSaveDoc, where: string): void {
   if (!jobStatusSavable.includes(doc.status)) {
-    throw new CumulusError(400, 'Match failed', `${where}.status: a job can only be saved as ${jobStatusSavable.join(' or ')}`);
+    throw matchFailed(`${where}.status: a job can only be saved as ${jobStatusSavable.join(' or ')}`);
   }
 }
 

@@ -16,17 +16,26 @@ export interface WaitRequest {
   claim(): Promise<JobDoc[]>;
 }
 
+export interface WorkDispatcherOptions {
+  /**
+   * Waiting calls one connection may have parked. A worker library queue parks one; more only
+   * cost the server timers and dispatch time, so past this the oldest is answered [] at once.
+   */
+  maxWaitersPerConnection: number;
+}
+
+export const workDispatcherDefaults: WorkDispatcherOptions = {
+  maxWaitersPerConnection: 16,
+};
+
 export interface WorkDispatcherDeps {
+  /** Where the dispatcher hears that jobs became ready. */
+  feed: JobFeed;
   /** How many jobs a connection is running. */
   load(connectionId: string | null): number;
   logger: Logger;
+  options?: Partial<WorkDispatcherOptions>;
 }
-
-/**
- * Waiting calls one connection may have parked. A worker library queue parks one; more only
- * cost the server timers and dispatch time, so past this the oldest is answered [] at once.
- */
-export const maxWaitersPerConnection = 16;
 
 interface Waiter {
   readonly request: WaitRequest;
@@ -40,6 +49,7 @@ interface Waiter {
 
 export class WorkDispatcher {
   readonly #deps: WorkDispatcherDeps;
+  readonly #options: WorkDispatcherOptions;
   readonly #waiters = new Set<Waiter>();
   /** Types that may have ready work since the waiters wanting them last claimed. */
   #wanted = new Set<string>();
@@ -50,10 +60,11 @@ export class WorkDispatcher {
 
   constructor(deps: WorkDispatcherDeps) {
     this.#deps = deps;
+    this.#options = { ...workDispatcherDefaults, ...deps.options };
   }
 
-  start(feed: JobFeed): void {
-    this.#unsubscribe = feed.subscribe((changes) => {
+  start(): void {
+    this.#unsubscribe = this.#deps.feed.subscribe('work dispatcher', (changes) => {
       if (this.#waiters.size === 0) return;
       for (const change of changes) if (change.status === 'ready') this.#wanted.add(change.type);
       this.#pump();
@@ -104,7 +115,7 @@ export class WorkDispatcher {
     if (connectionId === null) return;
     const parked = [...this.#waiters].filter((waiter) => waiter.request.connectionId === connectionId && !waiter.expired);
     // Oldest first: the Set keeps arrival order.
-    for (const waiter of parked.slice(0, Math.max(0, parked.length - maxWaitersPerConnection + 1))) this.#expire(waiter);
+    for (const waiter of parked.slice(0, Math.max(0, parked.length - this.#options.maxWaitersPerConnection + 1))) this.#expire(waiter);
   }
 
   #expire(waiter: Waiter): void {

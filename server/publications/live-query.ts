@@ -11,70 +11,86 @@ import type { JobChange } from '../store/job-store.ts';
 
 export type Fields = Record<string, unknown>;
 
+export const publicationDefaults = {
+  /** A live query is refreshed at most once per this interval, however many writes (ms). */
+  throttleMs: 50,
+} as const;
+
 export class LiveQuery {
-  private current = new Map<string, Fields>();
-  private dirty = false;
-  private timer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> = Promise.resolve();
-  private stopped = false;
+  readonly #sub: Subscription;
+  readonly #collection: string;
+  readonly #fetch: () => Promise<Map<string, Fields>>;
+  readonly #throttleMs: number;
+  readonly #onError: (error: unknown) => void;
+  #current = new Map<string, Fields>();
+  #dirty = false;
+  #timer: NodeJS.Timeout | undefined;
+  #refreshing: Promise<void> = Promise.resolve();
+  #stopped = false;
 
   constructor(
-    private readonly sub: Subscription,
-    private readonly collection: string,
-    private readonly fetch: () => Promise<Map<string, Fields>>,
-    private readonly throttleMs: number,
-    private readonly onError: (error: unknown) => void,
-  ) {}
+    sub: Subscription,
+    collection: string,
+    fetch: () => Promise<Map<string, Fields>>,
+    throttleMs: number,
+    onError: (error: unknown) => void,
+  ) {
+    this.#sub = sub;
+    this.#collection = collection;
+    this.#fetch = fetch;
+    this.#throttleMs = throttleMs;
+    this.#onError = onError;
+  }
 
   /** Sends the first answer. */
   async start(): Promise<void> {
-    await this.refresh();
+    await this.#refresh();
   }
 
   /** Something relevant changed: refresh within the throttle interval. */
   invalidate(): void {
-    if (this.stopped) return;
-    this.dirty = true;
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
+    if (this.#stopped) return;
+    this.#dirty = true;
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
       void this.flush();
-    }, this.throttleMs);
+    }, this.#throttleMs);
   }
 
   /** Refreshes now if anything changed (the write fence of the subscriber's own methods). */
   async flush(): Promise<void> {
-    if (!this.dirty || this.stopped) return this.refreshing;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    return this.refresh();
+    if (!this.#dirty || this.#stopped) return this.#refreshing;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    return this.#refresh();
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
-  private refresh(): Promise<void> {
-    this.dirty = false;
+  #refresh(): Promise<void> {
+    this.#dirty = false;
     // Refreshes run one after another so their diffs apply in order.
-    this.refreshing = this.refreshing.then(async () => {
-      if (this.stopped) return;
+    this.#refreshing = this.#refreshing.then(async () => {
+      if (this.#stopped) return;
       try {
-        this.apply(await this.fetch());
+        this.#apply(await this.#fetch());
       } catch (error) {
-        this.onError(error);
+        this.#onError(error);
       }
     });
-    return this.refreshing;
+    return this.#refreshing;
   }
 
-  private apply(next: Map<string, Fields>): void {
-    if (this.stopped) return;
+  #apply(next: Map<string, Fields>): void {
+    if (this.#stopped) return;
     for (const [id, fields] of next) {
-      const before = this.current.get(id);
+      const before = this.#current.get(id);
       if (before === undefined) {
-        this.sub.added(this.collection, id, fields);
+        this.#sub.added(this.#collection, id, fields);
         continue;
       }
       const changed: Fields = {};
@@ -91,12 +107,12 @@ export class LiveQuery {
           any = true;
         }
       }
-      if (any) this.sub.changed(this.collection, id, changed);
+      if (any) this.#sub.changed(this.#collection, id, changed);
     }
-    for (const id of this.current.keys()) {
-      if (!next.has(id)) this.sub.removed(this.collection, id);
+    for (const id of this.#current.keys()) {
+      if (!next.has(id)) this.#sub.removed(this.#collection, id);
     }
-    this.current = next;
+    this.#current = next;
   }
 }
 
@@ -120,7 +136,7 @@ export async function publishLive(
 ): Promise<void> {
   const live = new LiveQuery(sub, collection, fetch, options.throttleMs, (error) =>
     options.logger.error({ err: error, collection }, 'refreshing a subscription failed'));
-  const unsubscribe = options.feed.subscribe((changes) => {
+  const unsubscribe = options.feed.subscribe(`publication ${collection}`, (changes) => {
     if (changes.some(isRelevant)) live.invalidate();
   });
   sub.onStop(() => {

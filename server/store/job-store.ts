@@ -96,7 +96,10 @@ export interface JobStore {
   counts(): Promise<QueueCounts>;
   /** The earliest `after` among waiting jobs without pending depends, if any. */
   nextPromotionTime(): Promise<Date | undefined>;
-  /** Called after each commit with what it changed. Returns an unsubscribe function. */
-  onCommit(listener: (changes: readonly JobChange[]) => void): () => void;
+  /**
+   * Called after each commit with what it changed. A listener that throws is logged under
+   * `name` and does not stop the others. Returns an unsubscribe function.
+   */
+  onCommit(listener: (changes: readonly JobChange[]) => void, name?: string): () => void;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Logger } from '../logger.ts';
 import type { JobStore } from './job-store.ts';
 import { SqliteDatabase, memoryPath } from './sqlite/sqlite-database.ts';
 import { SqliteJobStore } from './sqlite/sqlite-job-store.ts';
@@ -56,7 +57,7 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseLocation {
  * e.g. `queue`). Throws a `StoreOpenError` when the URL is not usable or the database cannot
  * be opened.
  */
-export async function openStores(databaseUrl: string, roots: readonly string[]): Promise<OpenedStores> {
+export async function openStores(databaseUrl: string, roots: readonly string[], options: { logger?: Logger } = {}): Promise<OpenedStores> {
   const location = parseDatabaseUrl(databaseUrl);
   if (location.kind === 'mongodb') {
     throw new StoreOpenError(
@@ -72,7 +73,7 @@ export async function openStores(databaseUrl: string, roots: readonly string[]):
     open -= 1;
     if (open === 0) await database.close();
   };
-  for (const root of new Set(roots)) stores.set(root, new SqliteJobStore(database, root, release));
+  for (const root of new Set(roots)) stores.set(root, new SqliteJobStore(database, root, release, options.logger));
   return {
     stores,
     async close() {

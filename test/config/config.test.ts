@@ -12,6 +12,11 @@ describe('loadConfig', () => {
     assert.deepEqual(config.roots, ['queue']);
     assert.equal(config.tokens.size, 0);
     assert.equal(config.requeueGraceMs, 10_000);
+    assert.equal(config.promoteIntervalMs, 15_000);
+    assert.equal(config.heartbeatIntervalMs, 15_000);
+    assert.equal(config.publicationThrottleMs, 50);
+    assert.equal(config.shutdownGraceMs, 10_000);
+    assert.equal(config.logLevel, 'info');
   });
 
   it('reads tokens as role:token pairs', () => {
@@ -30,6 +35,8 @@ describe('loadConfig', () => {
     ['a collection listed twice', { CUMULUS_COLLECTIONS: 'queue,queue' }, /listed twice/],
     ['a collection name with spaces', { CUMULUS_COLLECTIONS: 'my queue' }, /CUMULUS_COLLECTIONS/],
     ['an allowed origin that is not a URL', { CUMULUS_ALLOWED_ORIGINS: 'not a url' }, /CUMULUS_ALLOWED_ORIGINS/],
+    ['an unknown log level', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL=verbose is not valid: expected one of fatal, error, warn, info, debug, trace, silent/],
+    ['a negative publication throttle', { CUMULUS_PUBLICATION_THROTTLE_MS: '-5' }, /CUMULUS_PUBLICATION_THROTTLE_MS=-5 is not valid/],
     ['listening beyond loopback without tokens', { HOST: '0.0.0.0' }, /Refusing to listen on 0\.0\.0\.0 without authentication/],
   ];
   for (const [what, env, message] of refusals) {

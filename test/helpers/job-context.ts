@@ -1,16 +1,15 @@
 /**
  * A `JobContext` for testing the job operations without a socket: an in-memory SQLite store
  * of the root `queue`, a fake clock (unless a real one is given), real ids, a silent logger,
- * and the root's claims and waiting getWork calls, fed by the store's commits.
+ * and the root's runtime (claims and waiting getWork calls, fed by the store's commits) built
+ * by the same factory as the server's.
  * `call` goes through `parseParams` as the DDP binding does, so argument checks are exercised.
  */
 import assert from 'node:assert/strict';
 import Job from 'meteor-job';
 import { storeFeed } from '../../server/feed/job-feed.ts';
-import { ClaimTracker } from '../../server/jobs/claim-tracker.ts';
 import { serverCaller, type Caller, type Clock, type JobContext } from '../../server/jobs/context.ts';
-import { jobOperations, type JobOperation } from '../../server/jobs/index.ts';
-import { WorkDispatcher } from '../../server/jobs/work-dispatcher.ts';
+import { createCollectionRuntime, jobOperations, type CollectionRuntime, type JobOperation } from '../../server/jobs/index.ts';
 import { createLogger } from '../../server/logger.ts';
 import type { JobStore } from '../../server/store/job-store.ts';
 import { openStores } from '../../server/store/open-store.ts';
@@ -18,6 +17,7 @@ import { CumulusError } from '../../shared/errors.ts';
 import type { JobDoc } from '../../shared/job-doc.ts';
 import { parseParams, type JobMethodName } from '../../shared/methods.ts';
 import { randomId } from '../../shared/random-id.ts';
+import { trackResource } from './leak-guard.ts';
 
 /** What each operation resolves to, for typed results of `call`. */
 export type OperationResult<N extends JobMethodName> = Awaited<ReturnType<(typeof jobOperations)[N]>>;
@@ -50,6 +50,7 @@ export interface TestConnection {
 
 export interface TestJobContext {
   ctx: JobContext;
+  runtime: CollectionRuntime;
   clock: TestClock;
   store: JobStore;
   /** Validates raw params like the DDP binding, then runs the operation. */
@@ -107,20 +108,16 @@ export async function createJobContext(options: JobContextOptions = {}): Promise
   if (store === undefined) throw new Error(`no store for ${root}`);
   const clock = options.clock === undefined ? fakeClock(new Date()) : realClock(options.clock);
   const logger = createLogger('silent');
-  const claims = new ClaimTracker({ graceMs: options.requeueGraceMs ?? 10_000 });
-  const ctx: JobContext = {
-    root,
-    store,
-    clock,
-    newId: () => randomId(),
-    state: { stopped: options.stopped ?? false, shutdownTimer: undefined },
-    logger,
-    claims,
-    dispatcher: new WorkDispatcher({ load: (connectionId) => claims.load(connectionId), logger }),
-  };
-  const feed = storeFeed(store);
-  claims.start(ctx, feed);
-  ctx.dispatcher.start(feed);
+  // No promotion loop: the fake clock drives promotion only through the operations. The
+  // scheduler has tests of its own on a real clock.
+  const runtime = createCollectionRuntime(
+    { root, store, feed: storeFeed(store), logger, clock },
+    { requeueGraceMs: options.requeueGraceMs ?? 10_000, scheduler: false, stopped: options.stopped ?? false },
+  );
+  const ctx = runtime.ctx;
+  runtime.start();
+  let closed = false;
+  trackResource('a job context', () => closed);
   const readJob = async (id: string) => (await store.getJobs([id], { log: true, failures: true }))[0];
   const callAs = <N extends JobMethodName>(caller: Caller, name: N, ...rawParams: unknown[]) => {
     const operation = jobOperations[name] as JobOperation<N>;
@@ -138,23 +135,21 @@ export async function createJobContext(options: JobContextOptions = {}): Promise
   };
   return {
     ctx,
+    runtime,
     clock,
     store,
     call,
     callAs,
     connect: (id = randomId()) => {
       let unblocks = 0;
-      claims.connected(id);
+      runtime.connectionOpened(id);
       return {
         id,
         caller: { connectionId: id, unblock: () => void (unblocks += 1) },
         get unblocks() {
           return unblocks;
         },
-        close: () => {
-          ctx.dispatcher.connectionClosed(id);
-          claims.closed(id);
-        },
+        close: () => runtime.connectionClosed(id),
       };
     },
     save: async (job, options = {}) => {
@@ -187,11 +182,9 @@ export async function createJobContext(options: JobContextOptions = {}): Promise
     },
     snapshot,
     close: async () => {
-      clearTimeout(ctx.state.shutdownTimer);
-      ctx.state.shutdownTimer = undefined;
-      ctx.dispatcher.close();
-      await claims.stop();
+      await runtime.stop();
       await opened.close();
+      closed = true;
     },
   };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/app/cumulus-server.ts';
 import { loadConfig, type ConfigVariable } from '../../server/config.ts';
 import { createLogger } from '../../server/logger.ts';
+import { trackResource } from './leak-guard.ts';
 
 export interface TestServer {
   url: string;
@@ -23,8 +24,17 @@ export interface TestServer {
 export async function startTestServer(env: Partial<Record<ConfigVariable, string>> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'cumulus-test-'));
   const databaseFile = join(dir, 'cumulus.db');
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${databaseFile}`, LOG_LEVEL: 'silent', ...env });
-  const server = await startServer(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), publicationThrottleMs: 20 });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: `sqlite:${databaseFile}`,
+    LOG_LEVEL: 'silent',
+    CUMULUS_PUBLICATION_THROTTLE_MS: '20',
+    ...env,
+  });
+  const server = await startServer(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
+  let stopped = false;
+  trackResource(`the test server at ${server.url}`, () => stopped);
   return {
     url: server.url,
     wsUrl: `${server.url.replace(/^http/, 'ws')}/websocket`,
@@ -33,6 +43,7 @@ export async function startTestServer(env: Partial<Record<ConfigVariable, string
     databaseFile,
     async stop() {
       await server.stop();
+      stopped = true;
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -4,9 +4,10 @@
  * it reclaims, and a restarted server requeues the orphans of its previous run.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import { storeFeed } from '../../server/feed/job-feed.ts';
-import { ClaimTracker } from '../../server/jobs/claim-tracker.ts';
+import { createCollectionRuntime } from '../../server/jobs/index.ts';
+import { createLogger } from '../../server/logger.ts';
 import type { JobDoc } from '../../shared/job-doc.ts';
 import { createJobContext, lastLog, logMessages, newJob, type TestConnection, type TestJobContext } from '../helpers/job-context.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -208,6 +209,49 @@ describe('claims: requeue of a lost connection', () => {
   });
 });
 
+describe('claims: races at the close of a connection', () => {
+  test('with no grace, a claim that commits after the requeue check is requeued all the same', async (t) => {
+    const q = await createJobContext({ requeueGraceMs: 0 });
+    t.after(() => q.close());
+    const a = q.connect();
+    const id = await q.save(newJob('t'));
+    mock.timers.enable({ apis: ['setTimeout'] });
+    t.after(() => mock.timers.reset());
+    // The getWork is under way when the connection closes, and the requeue check (grace 0) runs
+    // before the claim commits, so the check finds nothing counted yet.
+    const claiming = q.callAs(a.caller, 'getWork', ['t']);
+    a.close();
+    mock.timers.tick(1);
+    mock.timers.reset();
+    const [claimed] = await claiming;
+    assert.equal(claimed?._id, id, 'the claim itself went through; its answer only never reached the worker');
+    await waitForStatus(q, id, 'ready');
+    const job = await q.mustReadJob(id);
+    assert.equal(job.runId, null);
+    assert.equal(job.retries, 1, 'the lost attempt is given back');
+    assert.ok(logMessages(job).includes("Requeued: the worker's connection was lost"));
+    assert.equal(q.ctx.claims.load(a.id), 0);
+  });
+
+  test("a waiting getWork's claim that lands after its connection closed is given back at once, not after the grace", async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const a = q.connect();
+    const waiting = q.callAs(a.caller, 'getWork', ['t'], { waitMs: 60_000 });
+    await waitFor(() => q.ctx.dispatcher.size === 1, { description: 'the getWork waiting' });
+    // Its commit wakes the waiter, whose claim is queued before the save answers…
+    const id = await q.save(newJob('t'));
+    // …and the connection closes while that claim is in flight.
+    a.close();
+    const [claimed] = await waiting;
+    assert.equal(claimed?._id, id);
+    // The default grace is 10 s; waitFor gives up after 2.
+    await waitForStatus(q, id, 'ready');
+    assert.equal((await q.mustReadJob(id)).runId, null);
+    assert.equal(q.ctx.claims.load(a.id), 0);
+  });
+});
+
 describe('claims: at start', () => {
   test('after the grace, requeues the running jobs of connections it never saw', async (t) => {
     const q = await createJobContext();
@@ -219,10 +263,13 @@ describe('claims: at start', () => {
     const unbound = await q.save(newJob('t'));
     await q.claim('t');
     // A server starting on this store: it knows only the connections made since.
-    const restarted = new ClaimTracker({ graceMs: 20 });
+    const restarted = createCollectionRuntime(
+      { root: q.ctx.root, store: q.store, feed: storeFeed(q.store), logger: createLogger('silent') },
+      { requeueGraceMs: 20, scheduler: false },
+    );
     t.after(() => restarted.stop());
-    restarted.connected(live.id);
-    restarted.start(q.ctx, storeFeed(q.store));
+    restarted.connectionOpened(live.id);
+    restarted.start();
     await waitForStatus(q, orphan.id, 'ready');
     assert.equal((await q.mustReadJob(alive.id)).status, 'running');
     // Claims bound to no connection are left to workTimeout.

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { maxWaitersPerConnection } from '../../server/jobs/work-dispatcher.ts';
+import { workDispatcherDefaults } from '../../server/jobs/work-dispatcher.ts';
 import type { JobDoc } from '../../shared/job-doc.ts';
 import { createJobContext, newJob, type TestJobContext } from '../helpers/job-context.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -118,11 +118,11 @@ describe('getWork: waiting for work', () => {
     const a = q.connect();
     const b = q.connect();
     const other = track(q.callAs(b.caller, 'getWork', ['t'], longWait));
-    const calls = Array.from({ length: maxWaitersPerConnection + 2 }, () => track(q.callAs(a.caller, 'getWork', ['t'], longWait)));
+    const calls = Array.from({ length: workDispatcherDefaults.maxWaitersPerConnection + 2 }, () => track(q.callAs(a.caller, 'getWork', ['t'], longWait)));
     await waitFor(() => calls.filter((call) => call.settled).length === 2, { description: 'the two oldest answered' });
     assert.deepEqual(await calls[0]?.promise, []);
     assert.deepEqual(await calls[1]?.promise, []);
-    assert.equal(q.ctx.dispatcher.size, maxWaitersPerConnection + 1, "the newest stay, and the other connection's");
+    assert.equal(q.ctx.dispatcher.size, workDispatcherDefaults.maxWaitersPerConnection + 1, "the newest stay, and the other connection's");
     assert.equal(other.settled, false);
     a.close();
     b.close();

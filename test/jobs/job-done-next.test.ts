@@ -104,7 +104,7 @@ describe('jobDone: next', () => {
     const a = q.connect();
     const run = await claimFor(q, a);
     const ready = await q.save(newJob('t'));
-    q.ctx.state.stopped = true;
+    await q.call('shutdownJobServer', {});
     assert.deepEqual(await q.callAs(a.caller, 'jobDone', run.id, run.runId, {}, { next: { type: 't' } }), { done: true, jobs: [] });
     assert.equal((await q.mustReadJob(run.id)).status, 'completed');
     assert.equal((await q.mustReadJob(ready)).status, 'ready');

@@ -57,7 +57,7 @@ describe('jobProgress', () => {
     const q = await createJobContext();
     t.after(() => q.close());
     const { id, runId } = await running(q);
-    q.ctx.state.stopped = true;
+    await q.call('shutdownJobServer', {});
     const before = await q.snapshot();
     assert.equal(await q.call('jobProgress', id, runId, 1, 2, {}), null);
     assert.deepEqual(await q.snapshot(), before);

@@ -92,7 +92,7 @@ describe('shutdownJobServer', () => {
     assert.equal(lastLog(failed).message, 'Job Failed with Fatal Error: Running at Job Server shutdown..');
     assert.equal(lastLog(failed).level, 'danger');
     assert.equal((await q.mustReadJob(ready)).status, 'ready');
-    assert.equal(q.ctx.state.shutdownTimer, undefined);
+    assert.equal(q.ctx.state.shutdownPending, false);
   });
 
   test('the timeout defaults to 60 s', async (t) => {
@@ -105,9 +105,9 @@ describe('shutdownJobServer', () => {
     assert.equal(await q.call('shutdownJobServer', {}), true);
     mock.timers.tick(59_999);
     // The deadline clears the timer as it fires.
-    assert.notEqual(q.ctx.state.shutdownTimer, undefined);
+    assert.equal(q.ctx.state.shutdownPending, true);
     mock.timers.tick(1);
-    assert.equal(q.ctx.state.shutdownTimer, undefined);
+    assert.equal(q.ctx.state.shutdownPending, false);
     mock.timers.reset();
     await settled(q);
     assert.equal((await q.mustReadJob(id)).status, 'failed');
@@ -122,7 +122,7 @@ describe('shutdownJobServer', () => {
     t.after(() => mock.timers.reset());
     assert.equal(await q.call('stopJobs', { timeout: 1000 }), true);
     assert.equal(await q.call('startJobServer', {}), true);
-    assert.equal(q.ctx.state.shutdownTimer, undefined);
+    assert.equal(q.ctx.state.shutdownPending, false);
     mock.timers.tick(10_000);
     mock.timers.reset();
     await settled(q);
@@ -142,7 +142,7 @@ describe('shutdownJobServer', () => {
     mock.timers.reset();
     await settled(q);
     assert.equal((await q.mustReadJob(id)).status, 'running');
-    assert.notEqual(q.ctx.state.shutdownTimer, undefined);
+    assert.equal(q.ctx.state.shutdownPending, true);
   });
 
   test('stopJobs is the same method', async (t) => {
@@ -150,7 +150,7 @@ describe('shutdownJobServer', () => {
     t.after(() => q.close());
     assert.equal(await q.call('stopJobs', { timeout: 60_000 }), true);
     assert.equal(q.ctx.state.stopped, true);
-    assert.notEqual(q.ctx.state.shutdownTimer, undefined);
+    assert.equal(q.ctx.state.shutdownPending, true);
   });
 
   test('bad input is a 400', async (t) => {
@@ -164,6 +164,6 @@ describe('shutdownJobServer', () => {
       await q.expectMatchFailed(name, { bogus: true });
     }
     assert.equal(q.ctx.state.stopped, false);
-    assert.equal(q.ctx.state.shutdownTimer, undefined);
+    assert.equal(q.ctx.state.shutdownPending, false);
   });
 });

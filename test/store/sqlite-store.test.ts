@@ -5,6 +5,8 @@ import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import Sqlite from 'better-sqlite3';
 import EJSON from 'ejson';
+import { pino } from 'pino';
+import { createLogger } from '../../server/logger.ts';
 import type { JobChange, JobStore } from '../../server/store/job-store.ts';
 import { openStores, parseDatabaseUrl } from '../../server/store/open-store.ts';
 import { GroupCommitQueue } from '../../server/store/sqlite/group-commit.ts';
@@ -29,7 +31,8 @@ function tempDir(): { dir: string; remove(): void } {
 
 describeJobStoreConformance('sqlite file', async () => {
   const temp = tempDir();
-  const opened = await openStores(`sqlite:${path.join(temp.dir, 'jobs.db')}`, ['queue']);
+  // The suite makes a commit listener throw on purpose: keep its logged error out of the output.
+  const opened = await openStores(`sqlite:${path.join(temp.dir, 'jobs.db')}`, ['queue'], { logger: createLogger('silent') });
   const store = opened.stores.get('queue');
   assert.ok(store);
   return {
@@ -42,7 +45,7 @@ describeJobStoreConformance('sqlite file', async () => {
 });
 
 describeJobStoreConformance('sqlite :memory:', async () => {
-  const opened = await openStores('sqlite::memory:', ['queue']);
+  const opened = await openStores('sqlite::memory:', ['queue'], { logger: createLogger('silent') });
   const store = opened.stores.get('queue');
   assert.ok(store);
   return { store, close: () => opened.close() };
@@ -344,6 +347,25 @@ describe('SQLite store', () => {
         /inside a transaction/,
       );
       assert.deepEqual(await store.getJobs([job._id]), []);
+    });
+
+    it('logs a commit listener that throws under its name; the transaction and the other listeners go on', async () => {
+      const lines: Record<string, unknown>[] = [];
+      const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+      const logged = new SqliteJobStore(database, 'logged', async () => undefined, logger);
+      const heard: string[] = [];
+      logged.onCommit(() => {
+        throw new Error('listener bug');
+      }, 'the buggy listener');
+      logged.onCommit((changes) => heard.push(...changes.map((change) => change.id)), 'a good listener');
+      const job = makeJob();
+      await logged.transaction((tx) => tx.insert(job, []));
+      await logged.close();
+      assert.deepEqual(heard, [job._id]);
+      assert.equal(lines.length, 1);
+      assert.equal(lines[0]?.listener, 'the buggy listener');
+      assert.equal(lines[0]?.root, 'logged');
+      assert.equal((lines[0]?.err as { message?: string } | undefined)?.message, 'listener bug');
     });
 
     it('accepts transactions started from a commit listener', async () => {

@@ -3,6 +3,7 @@
  * database, hence its single writer and its group commit; each sees only its own rows.
  */
 import type { JobDoc } from '../../../shared/job-doc.ts';
+import { createLogger, type Logger } from '../../logger.ts';
 import type {
   JobChange,
   JobFilter,
@@ -29,22 +30,30 @@ export class SqliteJobStore implements JobStore, BatchObserver {
   readonly #database: SqliteDatabase;
   readonly #writes: JobQueries;
   readonly #reads: JobQueries;
-  readonly #listeners = new Set<(changes: readonly JobChange[]) => void>();
+  readonly #listeners = new Set<{ name: string; listener: (changes: readonly JobChange[]) => void }>();
   /** The changes of this store's transactions kept in the batch in progress. */
   #batchRecorders: ChangeRecorder[] = [];
   /** Transactions queued and not yet settled, for `close()` to wait on. */
   readonly #pending = new Set<Promise<unknown>>();
   readonly #release: () => Promise<void>;
+  readonly #logger: Logger;
   #closing: Promise<void> | undefined;
 
   /**
    * @param release Called once when the store is closed; by default it closes the database,
    *   which suits a database with a single root.
+   * @param logger Where a commit listener's exception is reported.
    */
-  constructor(database: SqliteDatabase, root: string, release: () => Promise<void> = () => database.close()) {
+  constructor(
+    database: SqliteDatabase,
+    root: string,
+    release: () => Promise<void> = () => database.close(),
+    logger: Logger = createLogger(),
+  ) {
     this.root = root;
     this.#database = database;
     this.#release = release;
+    this.#logger = logger;
     this.#writes = new JobQueries(database.writer, root);
     this.#reads = database.isMemory ? this.#writes : new JobQueries(database.reader, root);
   }
@@ -132,9 +141,9 @@ export class SqliteJobStore implements JobStore, BatchObserver {
     return after === undefined ? undefined : new Date(after);
   }
 
-  onCommit(listener: (changes: readonly JobChange[]) => void): () => void {
-    // A wrapper, so the same function subscribed twice is called twice and unsubscribed once.
-    const entry = (changes: readonly JobChange[]) => listener(changes);
+  onCommit(listener: (changes: readonly JobChange[]) => void, name = 'commit listener'): () => void {
+    // An entry of its own, so the same function subscribed twice is called twice and unsubscribed once.
+    const entry = { name, listener };
     this.#listeners.add(entry);
     return () => {
       this.#listeners.delete(entry);
@@ -158,12 +167,13 @@ export class SqliteJobStore implements JobStore, BatchObserver {
     const changes = collapseChanges(this.#batchRecorders.flatMap((recorder) => recorder.changes));
     this.#batchRecorders = [];
     if (changes.length === 0) return;
-    for (const listener of [...this.#listeners]) {
+    for (const { name, listener } of [...this.#listeners]) {
       try {
         listener(changes);
-      } catch {
-        // A listener's failure is its own: the commit has happened, the transactions must
-        // still resolve, and the other listeners must still hear of it.
+      } catch (error) {
+        // The commit has happened: the transactions must still resolve, and the other
+        // listeners must still hear of it. The failure is the listener's own.
+        this.#logger.error({ err: error, listener: name, root: this.root }, 'a commit listener failed');
       }
     }
   }
