@@ -10,28 +10,28 @@ import type { TokenGrant } from '../config.ts';
 const neverExpires = new Date(8640000000000000);
 
 export class Authenticator {
-  private readonly tokens: ReadonlyMap<string, TokenGrant>;
-  private readonly roles: ReadonlyMap<string, PermissionGroup>;
+  readonly #tokens: ReadonlyMap<string, TokenGrant>;
+  readonly #roles: ReadonlyMap<string, PermissionGroup>;
 
   constructor(tokens: ReadonlyMap<string, TokenGrant>) {
-    this.tokens = tokens;
-    this.roles = new Map([...tokens.values()].map((grant) => [grant.userId, grant.role]));
+    this.#tokens = tokens;
+    this.#roles = new Map([...tokens.values()].map((grant) => [grant.userId, grant.role]));
   }
 
   get enabled(): boolean {
-    return this.tokens.size > 0;
+    return this.#tokens.size > 0;
   }
 
   /** The grant of a token, or undefined when it is unknown (while auth is off, any token is welcome). */
   login(token: string): { userId: string; tokenExpires: Date } | undefined {
     if (!this.enabled) return { userId: 'anonymous', tokenExpires: neverExpires };
-    const grant = this.tokens.get(token);
+    const grant = this.#tokens.get(token);
     return grant === undefined ? undefined : { userId: grant.userId, tokenExpires: neverExpires };
   }
 
   roleOf(userId: string | null): PermissionGroup | undefined {
     if (!this.enabled) return 'admin';
-    return userId === null ? undefined : this.roles.get(userId);
+    return userId === null ? undefined : this.#roles.get(userId);
   }
 
   /**

@@ -1,5 +1,5 @@
 /** DDP `login` and `logout` as Meteor's accounts answer them (PROTOCOL §1.10), on bearer tokens. */
-import { CumulusError } from '../../shared/errors.ts';
+import { CumulusError, matchFailed } from '../../shared/errors.ts';
 import type { DdpServer } from '../ddp/index.ts';
 import type { Authenticator } from './authenticator.ts';
 
@@ -9,9 +9,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 export function registerLoginMethods(ddp: DdpServer, auth: Authenticator): void {
   ddp.method('login', (invocation, [options]) => {
-    if (!isPlainObject(options)) throw new CumulusError(400, 'Match failed', 'login expects an options object');
+    if (!isPlainObject(options)) throw matchFailed('login expects an options object');
     if (!('resume' in options)) throw new CumulusError(400, 'Unrecognized options for login request');
-    if (typeof options.resume !== 'string') throw new CumulusError(400, 'Match failed', 'resume must be a token string');
+    if (typeof options.resume !== 'string') throw matchFailed('resume must be a token string');
     const granted = auth.login(options.resume);
     if (granted === undefined) {
       throw new CumulusError(403, "You've been logged out by the server. Please log in again.");

@@ -15,51 +15,50 @@ export const ddpServerDefaults = {
   handshakeTimeoutMs: 30_000,
   maxMessageBytes: 16 * 1024 * 1024,
   closeTimeoutMs: 10_000,
+  /** Sockets get this long to finish their close handshake at shutdown before they are cut. */
+  closeHandshakeMs: 1_000,
 } as const;
-
-// Sockets get this long to finish their close handshake before they are cut.
-const closeHandshakeMs = 1_000;
 
 /**
  * A DDP server (PROTOCOL §1) for Meteor clients such as `ddp`, `simpleddp` and meteor-job.
  * Register methods and publications, then `attach` it to an HTTP server.
  */
 export class DdpServer {
-  private readonly methods = new Map<string, MethodHandler>();
-  private readonly publications = new Map<string, PublishHandler>();
-  private readonly sessions = new Map<Session, DdpSocket>();
-  private readonly connectHooks: Array<(connection: ConnectionInfo) => void> = [];
-  private readonly logger: Logger;
-  private readonly transport: WebSocketTransport;
-  private readonly heartbeatIntervalMs: number;
-  private readonly heartbeatTimeoutMs: number;
-  private readonly handshakeTimeoutMs: number;
-  private closing: Promise<void> | undefined;
+  readonly #methods = new Map<string, MethodHandler>();
+  readonly #publications = new Map<string, PublishHandler>();
+  readonly #sessions = new Map<Session, DdpSocket>();
+  readonly #connectHooks: Array<(connection: ConnectionInfo) => void> = [];
+  readonly #logger: Logger;
+  readonly #transport: WebSocketTransport;
+  readonly #heartbeatIntervalMs: number;
+  readonly #heartbeatTimeoutMs: number;
+  readonly #handshakeTimeoutMs: number;
+  #closing: Promise<void> | undefined;
 
   /** Options default to `ddpServerDefaults`; the logger to `createLogger()`. */
   constructor(options: DdpServerOptions = {}) {
-    this.logger = options.logger ?? createLogger();
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? ddpServerDefaults.heartbeatIntervalMs;
-    this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? ddpServerDefaults.heartbeatTimeoutMs;
-    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? ddpServerDefaults.handshakeTimeoutMs;
-    this.transport = new WebSocketTransport({
+    this.#logger = options.logger ?? createLogger();
+    this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? ddpServerDefaults.heartbeatIntervalMs;
+    this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? ddpServerDefaults.heartbeatTimeoutMs;
+    this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? ddpServerDefaults.handshakeTimeoutMs;
+    this.#transport = new WebSocketTransport({
       maxPayload: options.maxMessageBytes ?? ddpServerDefaults.maxMessageBytes,
-      logger: this.logger,
+      logger: this.#logger,
       ...(options.checkUpgrade === undefined ? {} : { checkUpgrade: options.checkUpgrade }),
-      onSocket: (socket) => this.openSession(socket),
+      onSocket: (socket) => this.#openSession(socket),
     });
   }
 
   /** Registers a method under `name`. Throws if one is already registered. */
   method(name: string, handler: MethodHandler): void {
-    if (this.methods.has(name)) throw new Error(`A method named '${name}' is already defined`);
-    this.methods.set(name, handler);
+    if (this.#methods.has(name)) throw new Error(`A method named '${name}' is already defined`);
+    this.#methods.set(name, handler);
   }
 
   /** Registers a publication under `name`. Throws if one is already registered. */
   publish(name: string, handler: PublishHandler): void {
-    if (this.publications.has(name)) throw new Error(`A publication named '${name}' is already defined`);
-    this.publications.set(name, handler);
+    if (this.#publications.has(name)) throw new Error(`A publication named '${name}' is already defined`);
+    this.#publications.set(name, handler);
   }
 
   /**
@@ -67,17 +66,17 @@ export class DdpServer {
    * Upgrades on other paths are left to other listeners, or refused with 404 when there are none.
    */
   attach(server: HttpServer): void {
-    this.transport.attach(server);
+    this.#transport.attach(server);
   }
 
   /** Calls `cb` for every connection once its handshake has succeeded. */
   onConnect(cb: (connection: ConnectionInfo) => void): void {
-    this.connectHooks.push(cb);
+    this.#connectHooks.push(cb);
   }
 
   /** Open websocket connections, including those still before their handshake. */
   get connectionCount(): number {
-    return this.sessions.size;
+    return this.#sessions.size;
   }
 
   /**
@@ -85,47 +84,47 @@ export class DdpServer {
    * socket. Messages not yet started are dropped; their clients see the disconnect.
    */
   close(timeoutMs: number = ddpServerDefaults.closeTimeoutMs): Promise<void> {
-    this.closing ??= this.shutdown(timeoutMs);
-    return this.closing;
+    this.#closing ??= this.#shutdown(timeoutMs);
+    return this.#closing;
   }
 
-  private async shutdown(timeoutMs: number): Promise<void> {
-    this.transport.stopAccepting();
-    const sessions = [...this.sessions.keys()];
+  async #shutdown(timeoutMs: number): Promise<void> {
+    this.#transport.stopAccepting();
+    const sessions = [...this.#sessions.keys()];
     const drained = Promise.all(sessions.map((session) => session.drain()));
     if (!(await settlesWithin(drained, timeoutMs))) {
-      this.logger.warn({ timeoutMs }, 'methods still running at shutdown; closing their connections anyway');
+      this.#logger.warn({ timeoutMs }, 'methods still running at shutdown; closing their connections anyway');
     }
-    const sockets = [...this.sessions.values()];
-    for (const session of [...this.sessions.keys()]) session.close(1001, 'Server shutting down');
+    const sockets = [...this.#sessions.values()];
+    for (const session of [...this.#sessions.keys()]) session.close(1001, 'Server shutting down');
     const closed = Promise.all(sockets.map((socket) => socket.closed));
-    if (!(await settlesWithin(closed, closeHandshakeMs))) {
+    if (!(await settlesWithin(closed, ddpServerDefaults.closeHandshakeMs))) {
       for (const socket of sockets) socket.terminate();
     }
-    this.transport.detach();
+    this.#transport.detach();
   }
 
-  private openSession(socket: DdpSocket): Session {
+  #openSession(socket: DdpSocket): Session {
     const session = new Session(socket, {
-      methods: this.methods,
-      publications: this.publications,
-      logger: this.logger,
-      heartbeatIntervalMs: this.heartbeatIntervalMs,
-      heartbeatTimeoutMs: this.heartbeatTimeoutMs,
-      handshakeTimeoutMs: this.handshakeTimeoutMs,
-      onConnected: (connected) => this.runConnectHooks(connected.connection),
+      methods: this.#methods,
+      publications: this.#publications,
+      logger: this.#logger,
+      heartbeatIntervalMs: this.#heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.#heartbeatTimeoutMs,
+      handshakeTimeoutMs: this.#handshakeTimeoutMs,
+      onConnected: (connected) => this.#runConnectHooks(connected.connection),
     });
-    this.sessions.set(session, socket);
-    void socket.closed.then(() => this.sessions.delete(session));
+    this.#sessions.set(session, socket);
+    void socket.closed.then(() => this.#sessions.delete(session));
     return session;
   }
 
-  private runConnectHooks(connection: ConnectionInfo): void {
-    for (const hook of this.connectHooks) {
+  #runConnectHooks(connection: ConnectionInfo): void {
+    for (const hook of this.#connectHooks) {
       try {
         hook(connection);
       } catch (error) {
-        this.logger.error({ err: error }, 'onConnect hook failed');
+        this.#logger.error({ err: error }, 'onConnect hook failed');
       }
     }
   }

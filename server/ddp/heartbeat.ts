@@ -10,43 +10,47 @@ export interface HeartbeatOptions {
 }
 
 export class Heartbeat {
-  private intervalTimer: NodeJS.Timeout | undefined;
-  private timeoutTimer: NodeJS.Timeout | undefined;
-  private seenPacket = false;
+  #intervalTimer: NodeJS.Timeout | undefined;
+  #timeoutTimer: NodeJS.Timeout | undefined;
+  #seenPacket = false;
 
-  constructor(private readonly options: HeartbeatOptions) {}
+  readonly #options: HeartbeatOptions;
+
+  constructor(options: HeartbeatOptions) {
+    this.#options = options;
+  }
 
   start(): void {
     this.stop();
     // Unref'd: a heartbeat alone must never keep the process alive.
-    this.intervalTimer = setInterval(() => this.tick(), this.options.intervalMs).unref();
+    this.#intervalTimer = setInterval(() => this.#tick(), this.#options.intervalMs).unref();
   }
 
   stop(): void {
-    clearInterval(this.intervalTimer);
-    this.intervalTimer = undefined;
-    this.clearTimeoutTimer();
+    clearInterval(this.#intervalTimer);
+    this.#intervalTimer = undefined;
+    this.#clearTimeoutTimer();
   }
 
   /** Any incoming message proves the peer is alive, so it also answers an outstanding ping. */
   messageReceived(): void {
-    this.seenPacket = true;
-    this.clearTimeoutTimer();
+    this.#seenPacket = true;
+    this.#clearTimeoutTimer();
   }
 
-  private tick(): void {
-    if (!this.seenPacket && this.timeoutTimer === undefined) {
-      this.options.sendPing();
-      this.timeoutTimer = setTimeout(() => {
-        this.timeoutTimer = undefined;
-        this.options.onTimeout();
-      }, this.options.timeoutMs).unref();
+  #tick(): void {
+    if (!this.#seenPacket && this.#timeoutTimer === undefined) {
+      this.#options.sendPing();
+      this.#timeoutTimer = setTimeout(() => {
+        this.#timeoutTimer = undefined;
+        this.#options.onTimeout();
+      }, this.#options.timeoutMs).unref();
     }
-    this.seenPacket = false;
+    this.#seenPacket = false;
   }
 
-  private clearTimeoutTimer(): void {
-    clearTimeout(this.timeoutTimer);
-    this.timeoutTimer = undefined;
+  #clearTimeoutTimer(): void {
+    clearTimeout(this.#timeoutTimer);
+    this.#timeoutTimer = undefined;
   }
 }

@@ -68,14 +68,18 @@ class DocumentView {
 type Views = Map<string, Map<string, DocumentView>>;
 
 export class MergeBox {
-  private views: Views = new Map();
-  private muted = false;
+  #views: Views = new Map();
+  #muted = false;
 
-  constructor(private readonly send: (message: DataMessage) => void) {}
+  readonly #send: (message: DataMessage) => void;
+
+  constructor(send: (message: DataMessage) => void) {
+    this.#send = send;
+  }
 
   added(owner: Owner, collection: string, id: string, fields: Fields): void {
-    let docs = this.views.get(collection);
-    if (docs === undefined) this.views.set(collection, (docs = new Map()));
+    let docs = this.#views.get(collection);
+    if (docs === undefined) this.#views.set(collection, (docs = new Map()));
     let doc = docs.get(id);
     const isNew = doc === undefined;
     if (doc === undefined) docs.set(id, (doc = new DocumentView()));
@@ -86,11 +90,11 @@ export class MergeBox {
       if (key === '_id' || value === undefined) continue;
       doc.setField(owner, key, value, diff);
     }
-    this.emit(isNew ? 'added' : 'changed', collection, id, diff);
+    this.#emit(isNew ? 'added' : 'changed', collection, id, diff);
   }
 
   changed(owner: Owner, collection: string, id: string, fields: Fields): void {
-    const doc = this.views.get(collection)?.get(id);
+    const doc = this.#views.get(collection)?.get(id);
     if (doc === undefined || !doc.holders.has(owner)) return;
     const diff: Fields = {};
     for (const [key, value] of Object.entries(fields)) {
@@ -98,22 +102,22 @@ export class MergeBox {
       if (value === undefined) doc.clearField(owner, key, diff);
       else doc.setField(owner, key, value, diff);
     }
-    this.emit('changed', collection, id, diff);
+    this.#emit('changed', collection, id, diff);
   }
 
   removed(owner: Owner, collection: string, id: string): void {
-    const docs = this.views.get(collection);
+    const docs = this.#views.get(collection);
     const doc = docs?.get(id);
     if (docs === undefined || doc === undefined || !doc.holders.delete(owner)) return;
     if (doc.holders.size === 0) {
       docs.delete(id);
-      if (docs.size === 0) this.views.delete(collection);
-      this.emit('removed', collection, id, {});
+      if (docs.size === 0) this.#views.delete(collection);
+      this.#emit('removed', collection, id, {});
       return;
     }
     const diff: Fields = {};
     for (const key of [...doc.fields.keys()]) doc.clearField(owner, key, diff);
-    this.emit('changed', collection, id, diff);
+    this.#emit('changed', collection, id, diff);
   }
 
   /**
@@ -122,28 +126,28 @@ export class MergeBox {
    * between what the client had and what the rebuild produced.
    */
   beginRebuild(): () => void {
-    const before = this.views;
-    this.views = new Map();
-    this.muted = true;
+    const before = this.#views;
+    this.#views = new Map();
+    this.#muted = true;
     return () => {
-      this.muted = false;
-      this.sendDiff(before, this.views);
+      this.#muted = false;
+      this.#sendDiff(before, this.#views);
     };
   }
 
   /** Forgets everything without sending (the connection is gone). */
   clear(): void {
-    this.views = new Map();
+    this.#views = new Map();
   }
 
-  private sendDiff(before: Views, after: Views): void {
+  #sendDiff(before: Views, after: Views): void {
     for (const collection of new Set([...before.keys(), ...after.keys()])) {
       const was = before.get(collection) ?? new Map<string, DocumentView>();
       const now = after.get(collection) ?? new Map<string, DocumentView>();
       for (const [id, doc] of now) {
         const old = was.get(id);
         if (old === undefined) {
-          this.emit('added', collection, id, doc.visibleFields());
+          this.#emit('added', collection, id, doc.visibleFields());
           continue;
         }
         const oldFields = old.visibleFields();
@@ -152,16 +156,16 @@ export class MergeBox {
           if (!Object.hasOwn(oldFields, key) || !EJSON.equals(oldFields[key], value)) diff[key] = value;
         }
         for (const key of Object.keys(oldFields)) if (!doc.fields.has(key)) diff[key] = undefined;
-        this.emit('changed', collection, id, diff);
+        this.#emit('changed', collection, id, diff);
       }
-      for (const id of was.keys()) if (!now.has(id)) this.emit('removed', collection, id, {});
+      for (const id of was.keys()) if (!now.has(id)) this.#emit('removed', collection, id, {});
     }
   }
 
-  private emit(kind: DataMessage['msg'], collection: string, id: string, diff: Fields): void {
-    if (this.muted) return;
+  #emit(kind: DataMessage['msg'], collection: string, id: string, diff: Fields): void {
+    if (this.#muted) return;
     if (kind === 'removed') {
-      this.send({ msg: 'removed', collection, id });
+      this.#send({ msg: 'removed', collection, id });
       return;
     }
     const fields: Fields = {};
@@ -172,12 +176,12 @@ export class MergeBox {
     }
     const hasFields = Object.keys(fields).length > 0;
     if (kind === 'added') {
-      this.send(hasFields ? { msg: 'added', collection, id, fields } : { msg: 'added', collection, id });
+      this.#send(hasFields ? { msg: 'added', collection, id, fields } : { msg: 'added', collection, id });
       return;
     }
     // An empty `changed` is never sent.
     if (!hasFields && cleared.length === 0) return;
-    this.send({
+    this.#send({
       msg: 'changed',
       collection,
       id,

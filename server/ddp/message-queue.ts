@@ -6,58 +6,64 @@ export type Unblock = () => void;
 export type QueueWorker<T> = (item: T, unblock: Unblock) => Promise<void>;
 
 export class MessageQueue<T> {
-  private readonly items: T[] = [];
-  private blocked = false;
-  private pumping = false;
-  private stopped = false;
+  readonly #items: T[] = [];
+  #blocked = false;
+  #pumping = false;
+  #stopped = false;
+
+  readonly #worker: QueueWorker<T>;
+  readonly #onError: (error: unknown) => void;
 
   constructor(
-    private readonly worker: QueueWorker<T>,
-    private readonly onError: (error: unknown) => void,
-  ) {}
+    worker: QueueWorker<T>,
+    onError: (error: unknown) => void,
+  ) {
+    this.#worker = worker;
+    this.#onError = onError;
+  }
 
   push(item: T): void {
-    if (this.stopped) return;
-    this.items.push(item);
-    this.pump();
+    if (this.#stopped) return;
+    this.#items.push(item);
+    this.#pump();
   }
 
   /** Drops what has not started and never starts anything again; running work finishes on its own. */
   stop(): void {
-    this.stopped = true;
-    this.items.length = 0;
+    this.#stopped = true;
+    this.#items.length = 0;
   }
 
-  private pump(): void {
+  #pump(): void {
     // A loop rather than recursion: handlers that unblock synchronously must not grow the stack.
-    if (this.pumping) return;
-    this.pumping = true;
+    if (this.#pumping) return;
+    this.#pumping = true;
     try {
-      while (!this.blocked && !this.stopped && this.items.length > 0) {
-        this.startNext(this.items.shift() as T);
+      while (!this.#blocked && !this.#stopped && this.#items.length > 0) {
+        this.#startNext(this.#items.shift() as T);
       }
     } finally {
-      this.pumping = false;
+      this.#pumping = false;
     }
   }
 
-  private startNext(item: T): void {
-    this.blocked = true;
+  #startNext(item: T): void {
+    this.#blocked = true;
     let released = false;
     const unblock: Unblock = () => {
       if (released) return;
       released = true;
-      this.blocked = false;
-      this.pump();
+      this.#blocked = false;
+      this.#pump();
     };
     let running: Promise<void>;
     try {
-      running = this.worker(item, unblock);
+      running = this.#worker(item, unblock);
     } catch (error) {
       running = Promise.reject(error);
     }
     running.then(unblock, (error: unknown) => {
-      this.onError(error);
+      this.#onError(error);
       unblock();
     });
   }

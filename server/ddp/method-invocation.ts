@@ -23,28 +23,34 @@ export interface MethodContext {
 }
 
 class Invocation implements MethodInvocation {
-  private unblocked = false;
+  #unblocked = false;
+
+  readonly #ctx: MethodContext;
+  readonly #release: Unblock;
 
   constructor(
     readonly connection: ConnectionInfo,
     public userId: string | null,
-    private readonly ctx: MethodContext,
-    private readonly release: Unblock,
-  ) {}
+    ctx: MethodContext,
+    release: Unblock,
+  ) {
+    this.#ctx = ctx;
+    this.#release = release;
+  }
 
   setUserId(userId: string | null): void {
     if (userId !== null && typeof userId !== 'string') {
       throw new TypeError(`setUserId must be called on string or null, not ${typeof userId}`);
     }
     // After unblock() later messages may run under the old user; Meteor refuses this too.
-    if (this.unblocked) throw new Error("Can't call setUserId in a method after calling unblock");
+    if (this.#unblocked) throw new Error("Can't call setUserId in a method after calling unblock");
     this.userId = userId;
-    this.ctx.setUserId(userId);
+    this.#ctx.setUserId(userId);
   }
 
   unblock(): void {
-    this.unblocked = true;
-    this.release();
+    this.#unblocked = true;
+    this.#release();
   }
 }
 

@@ -18,62 +18,66 @@ export interface SubscriptionsContext {
 }
 
 export class SessionSubscriptions implements SubscriptionHost {
-  private named = new Map<string, ActiveSubscription>();
+  #named = new Map<string, ActiveSubscription>();
   // While a re-run rebuilds the merge box silently, `ready` waits until its diff is sent.
-  private pendingReady: string[] | undefined;
+  #pendingReady: string[] | undefined;
 
-  constructor(private readonly ctx: SubscriptionsContext) {}
+  readonly #ctx: SubscriptionsContext;
+
+  constructor(ctx: SubscriptionsContext) {
+    this.#ctx = ctx;
+  }
 
   get connection(): ConnectionInfo {
-    return this.ctx.connection;
+    return this.#ctx.connection;
   }
 
   get mergeBox(): MergeBox {
-    return this.ctx.mergeBox;
+    return this.#ctx.mergeBox;
   }
 
   get logger(): Logger {
-    return this.ctx.logger;
+    return this.#ctx.logger;
   }
 
   /** Handles a well-formed `sub`; resolves once the publication's handler has settled. */
   async start(message: SubMessage): Promise<void> {
-    const handler = this.ctx.publications.get(message.name);
+    const handler = this.#ctx.publications.get(message.name);
     if (handler === undefined) {
-      this.ctx.send({ msg: 'nosub', id: message.id, error: subscriptionNotFound(message.name).toWire() });
+      this.#ctx.send({ msg: 'nosub', id: message.id, error: subscriptionNotFound(message.name).toWire() });
       return;
     }
     // A repeated id is ignored, which makes re-subscribing after a reconnect harmless.
-    if (this.named.has(message.id)) return;
+    if (this.#named.has(message.id)) return;
     const sub = new ActiveSubscription(message.id, message.name, handler, message.params, this.connection.userId, this);
-    this.named.set(message.id, sub);
+    this.#named.set(message.id, sub);
     await sub.run();
   }
 
   /** Handles `unsub`: unknown and already-stopped ids are answered too, as simpleddp waits for it. */
   unsub(id: unknown): void {
-    const sub = typeof id === 'string' ? this.named.get(id) : undefined;
+    const sub = typeof id === 'string' ? this.#named.get(id) : undefined;
     if (sub !== undefined) this.stopSubscription(sub);
-    else this.ctx.send({ msg: 'nosub', id });
+    else this.#ctx.send({ msg: 'nosub', id });
   }
 
   sendReady(sub: ActiveSubscription): void {
-    if (this.pendingReady !== undefined) this.pendingReady.push(sub.id);
-    else this.ctx.send({ msg: 'ready', subs: [sub.id] });
+    if (this.#pendingReady !== undefined) this.#pendingReady.push(sub.id);
+    else this.#ctx.send({ msg: 'ready', subs: [sub.id] });
   }
 
   stopSubscription(sub: ActiveSubscription, error?: unknown): void {
-    if (this.named.get(sub.id) === sub) {
+    if (this.#named.get(sub.id) === sub) {
       sub.removeAllDocuments();
       sub.deactivate();
-      this.named.delete(sub.id);
+      this.#named.delete(sub.id);
     }
     if (error === undefined) {
-      this.ctx.send({ msg: 'nosub', id: sub.id });
+      this.#ctx.send({ msg: 'nosub', id: sub.id });
       return;
     }
     if (!(error instanceof CumulusError)) this.logger.error({ err: error, subscription: sub.name }, 'publication failed');
-    this.ctx.send({ msg: 'nosub', id: sub.id, error: toClientError(error).toWire() });
+    this.#ctx.send({ msg: 'nosub', id: sub.id, error: toClientError(error).toWire() });
   }
 
   /**
@@ -81,36 +85,36 @@ export class SessionSubscriptions implements SubscriptionHost {
    * box from nothing, and the client receives only the difference, then the `ready`s.
    */
   async rerun(userId: string | null): Promise<void> {
-    const previous = [...this.named.values()];
+    const previous = [...this.#named.values()];
     for (const sub of previous) sub.deactivate();
     const finishRebuild = this.mergeBox.beginRebuild();
-    this.pendingReady = [];
-    this.named = new Map();
+    this.#pendingReady = [];
+    this.#named = new Map();
     try {
       await Promise.all(
         previous.map((old) => {
           const fresh = old.recreate(userId);
-          this.named.set(fresh.id, fresh);
+          this.#named.set(fresh.id, fresh);
           return fresh.run();
         }),
       );
     } finally {
-      const ready = this.pendingReady;
-      this.pendingReady = undefined;
+      const ready = this.#pendingReady;
+      this.#pendingReady = undefined;
       finishRebuild();
-      if (ready.length > 0) this.ctx.send({ msg: 'ready', subs: ready });
+      if (ready.length > 0) this.#ctx.send({ msg: 'ready', subs: ready });
     }
   }
 
   /** Flushes of every active subscription, for the write fence. */
   fences(): Array<() => void | Promise<void>> {
-    return [...this.named.values()].flatMap((sub) => [...sub.fences()]);
+    return [...this.#named.values()].flatMap((sub) => [...sub.fences()]);
   }
 
   /** The connection is gone: stop everything, send nothing. */
   stopAll(): void {
-    const subs = [...this.named.values()];
-    this.named.clear();
+    const subs = [...this.#named.values()];
+    this.#named.clear();
     for (const sub of subs) sub.deactivate();
   }
 }

@@ -56,190 +56,192 @@ export class Session implements SocketListener, MethodContext {
   readonly id = randomId();
   readonly connection: ConnectionInfo;
   readonly logger: Logger;
-  private state: State = 'awaiting-connect';
-  private version: DdpVersion = '1';
-  private userId: string | null = null;
-  private heartbeat: Heartbeat | undefined;
-  private handshakeTimer: NodeJS.Timeout | undefined;
-  private readonly closeCallbacks: Array<() => void> = [];
-  private readonly mergeBox = new MergeBox((message) => this.send(message));
-  private readonly subscriptions: SessionSubscriptions;
-  private readonly queue = new MessageQueue<IncomingMessage>(
-    (message, unblock) => this.process(message, unblock),
+  #state: State = 'awaiting-connect';
+  #version: DdpVersion = '1';
+  #userId: string | null = null;
+  #heartbeat: Heartbeat | undefined;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  readonly #closeCallbacks: Array<() => void> = [];
+  readonly #mergeBox = new MergeBox((message) => this.#send(message));
+  readonly #subscriptions: SessionSubscriptions;
+  readonly #queue = new MessageQueue<IncomingMessage>(
+    (message, unblock) => this.#process(message, unblock),
     (error) => this.logger.error({ err: error }, 'DDP message handling failed'),
   );
   /** Every started method until its `updated` is sent; close() waits for these. */
-  private readonly inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new Set<Promise<void>>();
   // `updated`s wait for fences one after another, so they leave in method order.
-  private updatedChain: Promise<void> = Promise.resolve();
-  private updatesWaiting = 0;
-  private userChange: Promise<void> = Promise.resolve();
+  #updatedChain: Promise<void> = Promise.resolve();
+  #updatesWaiting = 0;
+  #userChange: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly socket: DdpSocket,
-    private readonly deps: SessionDeps,
-  ) {
+  readonly #socket: DdpSocket;
+  readonly #deps: SessionDeps;
+
+  constructor(socket: DdpSocket, deps: SessionDeps) {
+    this.#socket = socket;
+    this.#deps = deps;
     this.logger = deps.logger.child({ session: this.id });
-    this.connection = new ConnectionHandle(this.id, socket.clientAddress, () => this.userId, (cb) => this.addCloseCallback(cb));
-    this.subscriptions = new SessionSubscriptions({
+    this.connection = new ConnectionHandle(this.id, socket.clientAddress, () => this.#userId, (cb) => this.#addCloseCallback(cb));
+    this.#subscriptions = new SessionSubscriptions({
       connection: this.connection,
-      mergeBox: this.mergeBox,
+      mergeBox: this.#mergeBox,
       logger: this.logger,
       publications: deps.publications,
-      send: (message) => this.send(message),
+      send: (message) => this.#send(message),
     });
     // A socket that never says `connect` would otherwise hold its resources forever.
-    this.handshakeTimer = setTimeout(() => {
-      if (this.state !== 'awaiting-connect') return;
+    this.#handshakeTimer = setTimeout(() => {
+      if (this.#state !== 'awaiting-connect') return;
       this.logger.info('no connect message in time; closing the socket');
       this.close();
     }, deps.handshakeTimeoutMs);
   }
 
   get methods(): ReadonlyMap<string, MethodHandler> {
-    return this.deps.methods;
+    return this.#deps.methods;
   }
 
   receive(text: string): void {
-    if (this.state === 'closed') return;
-    this.heartbeat?.messageReceived();
+    if (this.#state === 'closed') return;
+    this.#heartbeat?.messageReceived();
     const parsed = parseFrame(text);
-    if (parsed.kind === 'error') return this.sendError(parsed.reason);
+    if (parsed.kind === 'error') return this.#sendError(parsed.reason);
     const message = parsed.message;
-    if (!message.msg) return this.sendError('Bad request', message);
+    if (!message.msg) return this.#sendError('Bad request', message);
     if (message.msg === 'connect') {
-      if (this.state === 'open') return this.sendError('Already connected', message);
-      return this.connect(message);
+      if (this.#state === 'open') return this.#sendError('Already connected', message);
+      return this.#connect(message);
     }
-    if (this.state !== 'open') return this.sendError('Must connect first', message);
+    if (this.#state !== 'open') return this.#sendError('Must connect first', message);
     // Outside the queue, so a ping is answered while a method runs. pre1 knows no pings.
-    if (this.version !== 'pre1' && message.msg === 'ping') {
-      this.send(Object.hasOwn(message, 'id') ? { msg: 'pong', id: message.id } : { msg: 'pong' });
+    if (this.#version !== 'pre1' && message.msg === 'ping') {
+      this.#send(Object.hasOwn(message, 'id') ? { msg: 'pong', id: message.id } : { msg: 'pong' });
       return;
     }
-    if (this.version !== 'pre1' && message.msg === 'pong') return;
-    this.queue.push(message);
+    if (this.#version !== 'pre1' && message.msg === 'pong') return;
+    this.#queue.push(message);
   }
 
   /** Closes the connection from the server side; the client is sent nothing more. */
   close(code?: number, reason?: string): void {
-    if (this.state === 'closed') return;
-    this.socket.close(code, reason);
-    this.dropState();
+    if (this.#state === 'closed') return;
+    this.#socket.close(code, reason);
+    this.#dropState();
   }
 
   /** Stops starting queued messages and resolves when the started methods have finished. */
   async drain(): Promise<void> {
-    this.queue.stop();
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.#queue.stop();
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
   /** The socket closed: drop all state, stop subscriptions, send nothing. */
   socketClosed(): void {
-    this.dropState();
+    this.#dropState();
   }
 
   setUserId(userId: string | null): void {
-    this.userId = userId;
-    this.userChange = this.userChange
-      .then(() => (this.state === 'closed' ? undefined : this.subscriptions.rerun(userId)))
+    this.#userId = userId;
+    this.#userChange = this.#userChange
+      .then(() => (this.#state === 'closed' ? undefined : this.#subscriptions.rerun(userId)))
       .catch((error: unknown) => this.logger.error({ err: error }, 'subscription re-run failed'));
   }
 
   userChangeSettled(): Promise<void> {
-    return this.userChange;
+    return this.#userChange;
   }
 
   sendText(text: string): void {
-    this.socket.send(text);
+    this.#socket.send(text);
   }
 
   sendUpdatedAfterFence(id: string): Promise<void> {
     // Without anything to flush, `updated` goes out at once, before the next message starts.
-    if (this.updatesWaiting === 0 && this.subscriptions.fences().length === 0) {
-      this.send({ msg: 'updated', methods: [id] });
+    if (this.#updatesWaiting === 0 && this.#subscriptions.fences().length === 0) {
+      this.#send({ msg: 'updated', methods: [id] });
       return Promise.resolve();
     }
-    this.updatesWaiting += 1;
-    this.updatedChain = this.updatedChain.then(async () => {
-      const results = await Promise.allSettled(this.subscriptions.fences().map(async (flush) => flush()));
+    this.#updatesWaiting += 1;
+    this.#updatedChain = this.#updatedChain.then(async () => {
+      const results = await Promise.allSettled(this.#subscriptions.fences().map(async (flush) => flush()));
       for (const result of results) {
         if (result.status === 'rejected') this.logger.error({ err: result.reason }, 'write fence flush failed');
       }
-      this.updatesWaiting -= 1;
-      this.send({ msg: 'updated', methods: [id] });
+      this.#updatesWaiting -= 1;
+      this.#send({ msg: 'updated', methods: [id] });
     });
-    return this.updatedChain;
+    return this.#updatedChain;
   }
 
-  private connect(message: IncomingMessage): void {
+  #connect(message: IncomingMessage): void {
     const result = negotiate(message);
     if (!result.ok) {
-      this.send({ msg: 'failed', version: result.suggest });
+      this.#send({ msg: 'failed', version: result.suggest });
       this.close();
       return;
     }
-    this.version = result.version;
-    this.state = 'open';
-    clearTimeout(this.handshakeTimer);
+    this.#version = result.version;
+    this.#state = 'open';
+    clearTimeout(this.#handshakeTimer);
     // The client's `session` is ignored: DDP sessions cannot be resumed.
-    this.send({ msg: 'connected', session: this.id });
-    if (this.version !== 'pre1' && this.deps.heartbeatIntervalMs > 0) {
-      this.heartbeat = new Heartbeat({
-        intervalMs: this.deps.heartbeatIntervalMs,
-        timeoutMs: this.deps.heartbeatTimeoutMs,
-        sendPing: () => this.send({ msg: 'ping' }),
+    this.#send({ msg: 'connected', session: this.id });
+    if (this.#version !== 'pre1' && this.#deps.heartbeatIntervalMs > 0) {
+      this.#heartbeat = new Heartbeat({
+        intervalMs: this.#deps.heartbeatIntervalMs,
+        timeoutMs: this.#deps.heartbeatTimeoutMs,
+        sendPing: () => this.#send({ msg: 'ping' }),
         onTimeout: () => {
           this.logger.info('heartbeat timed out; closing the connection');
           this.close();
         },
       });
-      this.heartbeat.start();
+      this.#heartbeat.start();
     }
-    this.deps.onConnected(this);
+    this.#deps.onConnected(this);
   }
 
-  private async process(message: IncomingMessage, unblock: Unblock): Promise<void> {
+  async #process(message: IncomingMessage, unblock: Unblock): Promise<void> {
     switch (message.msg) {
       case 'method': {
         const call = asMethod(message);
-        if (call === undefined) return this.sendError('Malformed method invocation', message);
+        if (call === undefined) return this.#sendError('Malformed method invocation', message);
         const running = runMethod(this, call, unblock).catch((error: unknown) => {
           this.logger.error({ err: error }, 'method failed');
         });
-        this.inFlight.add(running);
-        void running.finally(() => this.inFlight.delete(running));
+        this.#inFlight.add(running);
+        void running.finally(() => this.#inFlight.delete(running));
         return running;
       }
       case 'sub': {
         const sub = asSub(message);
-        if (sub === undefined) return this.sendError('Malformed subscription', message);
-        return this.subscriptions.start(sub);
+        if (sub === undefined) return this.#sendError('Malformed subscription', message);
+        return this.#subscriptions.start(sub);
       }
       case 'unsub':
-        return this.subscriptions.unsub(message.id);
+        return this.#subscriptions.unsub(message.id);
       default:
-        return this.sendError('Bad request', message);
+        return this.#sendError('Bad request', message);
     }
   }
 
-  private addCloseCallback(cb: () => void): void {
-    if (this.state === 'closed') this.callSafely(cb);
-    else this.closeCallbacks.push(cb);
+  #addCloseCallback(cb: () => void): void {
+    if (this.#state === 'closed') this.#callSafely(cb);
+    else this.#closeCallbacks.push(cb);
   }
 
-  private dropState(): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    clearTimeout(this.handshakeTimer);
-    this.heartbeat?.stop();
-    this.queue.stop();
-    this.subscriptions.stopAll();
-    this.mergeBox.clear();
-    for (const cb of this.closeCallbacks.splice(0)) this.callSafely(cb);
+  #dropState(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    clearTimeout(this.#handshakeTimer);
+    this.#heartbeat?.stop();
+    this.#queue.stop();
+    this.#subscriptions.stopAll();
+    this.#mergeBox.clear();
+    for (const cb of this.#closeCallbacks.splice(0)) this.#callSafely(cb);
   }
 
-  private callSafely(cb: () => unknown): void {
+  #callSafely(cb: () => unknown): void {
     const log = (error: unknown) => this.logger.error({ err: error }, 'onClose callback failed');
     try {
       const result = cb();
@@ -249,14 +251,14 @@ export class Session implements SocketListener, MethodContext {
     }
   }
 
-  private sendError(reason: ErrorReason, offendingMessage?: IncomingMessage): void {
+  #sendError(reason: ErrorReason, offendingMessage?: IncomingMessage): void {
     // An offending message too deep to encode again still deserves its error frame.
-    if (!this.send(errorFrame(reason, offendingMessage)) && offendingMessage !== undefined) this.send(errorFrame(reason));
+    if (!this.#send(errorFrame(reason, offendingMessage)) && offendingMessage !== undefined) this.#send(errorFrame(reason));
   }
 
   /** False when the message could not be encoded. */
-  private send(message: object): boolean {
-    if (this.state === 'closed') return true;
+  #send(message: object): boolean {
+    if (this.#state === 'closed') return true;
     let text: string;
     try {
       text = stringify(message);
@@ -264,7 +266,7 @@ export class Session implements SocketListener, MethodContext {
       this.logger.error({ err: error }, 'DDP message cannot be encoded');
       return false;
     }
-    this.socket.send(text);
+    this.#socket.send(text);
     return true;
   }
 }

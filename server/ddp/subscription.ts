@@ -20,85 +20,93 @@ export interface SubscriptionHost {
 
 export class ActiveSubscription implements Subscription {
   /** collection → stringified ids this run has published and not removed. */
-  private readonly documents = new Map<string, Set<string>>();
-  private readonly stopCallbacks: Array<() => void> = [];
-  private readonly fenceCallbacks: Array<() => void | Promise<void>> = [];
-  private isReady = false;
-  private deactivated = false;
+  readonly #documents = new Map<string, Set<string>>();
+  readonly #stopCallbacks: Array<() => void> = [];
+  readonly #fenceCallbacks: Array<() => void | Promise<void>> = [];
+  #isReady = false;
+  #deactivated = false;
+
+  readonly #handler: PublishHandler;
+  readonly #params: unknown[];
+  readonly #host: SubscriptionHost;
 
   constructor(
     readonly id: string,
     readonly name: string,
-    private readonly handler: PublishHandler,
-    private readonly params: unknown[],
+    handler: PublishHandler,
+    params: unknown[],
     readonly userId: string | null,
-    private readonly host: SubscriptionHost,
-  ) {}
+    host: SubscriptionHost,
+  ) {
+    this.#handler = handler;
+    this.#params = params;
+    this.#host = host;
+  }
 
   get connection(): ConnectionInfo {
-    return this.host.connection;
+    return this.#host.connection;
   }
 
   get active(): boolean {
-    return !this.deactivated;
+    return !this.#deactivated;
   }
 
   added(collection: string, id: PublishedId, fields: Record<string, unknown>): void {
-    if (this.deactivated) return;
+    if (this.#deactivated) return;
     const key = idStringify(id);
-    let ids = this.documents.get(collection);
-    if (ids === undefined) this.documents.set(collection, (ids = new Set()));
+    let ids = this.#documents.get(collection);
+    if (ids === undefined) this.#documents.set(collection, (ids = new Set()));
     ids.add(key);
-    this.host.mergeBox.added(this, collection, key, fields);
+    this.#host.mergeBox.added(this, collection, key, fields);
   }
 
   changed(collection: string, id: PublishedId, fields: Record<string, unknown>): void {
-    if (this.deactivated) return;
+    if (this.#deactivated) return;
     const key = idStringify(id);
-    if (!this.documents.get(collection)?.has(key)) {
-      this.host.logger.warn({ subscription: this.name, collection, id: key }, 'publication changed a document it never added');
+    if (!this.#documents.get(collection)?.has(key)) {
+      this.#host.logger.warn({ subscription: this.name, collection, id: key }, 'publication changed a document it never added');
       return;
     }
-    this.host.mergeBox.changed(this, collection, key, fields);
+    this.#host.mergeBox.changed(this, collection, key, fields);
   }
 
   removed(collection: string, id: PublishedId): void {
-    if (this.deactivated) return;
+    if (this.#deactivated) return;
     const key = idStringify(id);
     // Never pass on a removal of a document this run did not publish: `ddp` crashes on one.
-    if (!this.documents.get(collection)?.delete(key)) return;
-    this.host.mergeBox.removed(this, collection, key);
+    if (!this.#documents.get(collection)?.delete(key)) return;
+    this.#host.mergeBox.removed(this, collection, key);
   }
 
   ready(): void {
-    if (this.deactivated || this.isReady) return;
-    this.isReady = true;
-    this.host.sendReady(this);
+    if (this.#deactivated || this.#isReady) return;
+    this.#isReady = true;
+    this.#host.sendReady(this);
   }
 
   error(err: unknown): void {
-    if (this.deactivated) return;
-    this.host.stopSubscription(this, err);
+    if (this.#deactivated) return;
+    this.#host.stopSubscription(this, err);
   }
 
   stop(): void {
-    if (this.deactivated) return;
-    this.host.stopSubscription(this);
+    if (this.#deactivated) return;
+    this.#host.stopSubscription(this);
   }
 
   onStop(cb: () => void): void {
-    if (this.deactivated) this.callSafely(cb, 'onStop');
-    else this.stopCallbacks.push(cb);
+    if (this.#deactivated) this.#callSafely(cb, 'onStop');
+    else this.#stopCallbacks.push(cb);
   }
 
   onFence(cb: () => void | Promise<void>): void {
-    if (!this.deactivated) this.fenceCallbacks.push(cb);
+    if (!this.#deactivated) this.#fenceCallbacks.push(cb);
   }
 
   /** Runs the publication; a throw or rejection stops the subscription with that error. */
   async run(): Promise<void> {
     try {
-      await this.handler(this, this.params);
+      await this.#handler(this, this.#params);
     } catch (error) {
       this.error(error);
     }
@@ -106,32 +114,32 @@ export class ActiveSubscription implements Subscription {
 
   /** The same subscription for a new user (setUserId), not yet run. */
   recreate(userId: string | null): ActiveSubscription {
-    return new ActiveSubscription(this.id, this.name, this.handler, this.params, userId, this.host);
+    return new ActiveSubscription(this.id, this.name, this.#handler, this.#params, userId, this.#host);
   }
 
   /** Flushes registered by the publication, awaited before `updated` (the write fence). */
   fences(): ReadonlyArray<() => void | Promise<void>> {
-    return this.deactivated ? [] : this.fenceCallbacks;
+    return this.#deactivated ? [] : this.#fenceCallbacks;
   }
 
   removeAllDocuments(): void {
-    for (const [collection, ids] of this.documents) {
-      for (const id of ids) this.host.mergeBox.removed(this, collection, id);
+    for (const [collection, ids] of this.#documents) {
+      for (const id of ids) this.#host.mergeBox.removed(this, collection, id);
     }
-    this.documents.clear();
+    this.#documents.clear();
   }
 
   /** Stops for good and runs the stop callbacks; sends nothing. */
   deactivate(): void {
-    if (this.deactivated) return;
-    this.deactivated = true;
-    this.fenceCallbacks.length = 0;
-    for (const cb of this.stopCallbacks.splice(0)) this.callSafely(cb, 'onStop');
+    if (this.#deactivated) return;
+    this.#deactivated = true;
+    this.#fenceCallbacks.length = 0;
+    for (const cb of this.#stopCallbacks.splice(0)) this.#callSafely(cb, 'onStop');
   }
 
-  private callSafely(cb: () => unknown, hook: string): void {
+  #callSafely(cb: () => unknown, hook: string): void {
     const log = (error: unknown) =>
-      this.host.logger.error({ err: error, subscription: this.name, hook }, 'subscription callback failed');
+      this.#host.logger.error({ err: error, subscription: this.name, hook }, 'subscription callback failed');
     try {
       const result = cb();
       if (result instanceof Promise) result.catch(log);

@@ -49,60 +49,66 @@ function toText(data: RawData): string {
 class WsSocket implements DdpSocket {
   readonly closed: Promise<void>;
 
+  readonly #ws: WebSocket;
+
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     readonly clientAddress: string | undefined,
   ) {
+    this.#ws = ws;
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
   }
 
   get isOpen(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
+    return this.#ws.readyState === WebSocket.OPEN;
   }
 
   send(text: string): void {
-    if (this.isOpen) this.ws.send(text);
+    if (this.isOpen) this.#ws.send(text);
   }
 
   close(code?: number, reason?: string): void {
-    this.ws.close(code, reason);
+    this.#ws.close(code, reason);
   }
 
   terminate(): void {
-    this.ws.terminate();
+    this.#ws.terminate();
   }
 }
 
 export class WebSocketTransport {
-  private readonly wss: WebSocketServer;
-  private readonly servers = new Map<HttpServer, (request: HttpRequest, socket: Duplex, head: Buffer) => void>();
-  private accepting = true;
+  readonly #wss: WebSocketServer;
+  readonly #servers = new Map<HttpServer, (request: HttpRequest, socket: Duplex, head: Buffer) => void>();
+  #accepting = true;
 
-  constructor(private readonly options: TransportOptions) {
+  readonly #options: TransportOptions;
+
+  constructor(options: TransportOptions) {
+    this.#options = options;
     // perMessageDeflate stays off (ws' default): DDP frames are small and compression costs CPU.
-    this.wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: options.maxPayload });
-    this.wss.on('error', (error) => options.logger.error({ err: error }, 'websocket server error'));
+    this.#wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: options.maxPayload });
+    this.#wss.on('error', (error) => options.logger.error({ err: error }, 'websocket server error'));
   }
 
   attach(server: HttpServer): void {
-    if (this.servers.has(server)) return;
-    const listener = (request: HttpRequest, socket: Duplex, head: Buffer): void => this.onUpgrade(server, request, socket, head);
-    this.servers.set(server, listener);
+    if (this.#servers.has(server)) return;
+    const listener = (request: HttpRequest, socket: Duplex, head: Buffer): void => this.#onUpgrade(server, request, socket, head);
+    this.#servers.set(server, listener);
     server.on('upgrade', listener);
   }
 
   /** New upgrades on the DDP paths are refused from now on (503). */
   stopAccepting(): void {
-    this.accepting = false;
+    this.#accepting = false;
   }
 
   detach(): void {
-    for (const [server, listener] of this.servers) server.off('upgrade', listener);
-    this.servers.clear();
-    this.wss.close();
+    for (const [server, listener] of this.#servers) server.off('upgrade', listener);
+    this.#servers.clear();
+    this.#wss.close();
   }
 
-  private onUpgrade(server: HttpServer, request: HttpRequest, socket: Duplex, head: Buffer): void {
+  #onUpgrade(server: HttpServer, request: HttpRequest, socket: Duplex, head: Buffer): void {
     let path: string;
     try {
       path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -114,26 +120,26 @@ export class WebSocketTransport {
       if (server.listenerCount('upgrade') <= 1) rejectUpgrade(socket, '404 Not Found');
       return;
     }
-    if (!this.accepting) {
+    if (!this.#accepting) {
       rejectUpgrade(socket, '503 Service Unavailable');
       return;
     }
-    const refusal = this.options.checkUpgrade?.(request);
+    const refusal = this.#options.checkUpgrade?.(request);
     if (refusal !== undefined) {
-      this.options.logger.info({ origin: request.headers.origin, host: request.headers.host }, `websocket upgrade refused: ${refusal}`);
+      this.#options.logger.info({ origin: request.headers.origin, host: request.headers.host }, `websocket upgrade refused: ${refusal}`);
       rejectUpgrade(socket, refusal);
       return;
     }
-    socket.on('error', (error) => this.options.logger.debug({ err: error }, 'upgrade socket error'));
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+    socket.on('error', (error) => this.#options.logger.debug({ err: error }, 'upgrade socket error'));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
   }
 
-  private accept(ws: WebSocket, request: HttpRequest): void {
-    const { logger } = this.options;
+  #accept(ws: WebSocket, request: HttpRequest): void {
+    const { logger } = this.#options;
     const socket = new WsSocket(ws, request.socket.remoteAddress);
     let listener: SocketListener;
     try {
-      listener = this.options.onSocket(socket);
+      listener = this.#options.onSocket(socket);
     } catch (error) {
       logger.error({ err: error }, 'could not start a DDP session');
       ws.terminate();
