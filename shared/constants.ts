@@ -27,7 +27,7 @@ export type LogLevel = (typeof jobLogLevels)[number];
 export const jobStatuses = ['waiting', 'paused', 'ready', 'running', 'failed', 'cancelled', 'completed'] as const;
 export type JobStatus = (typeof jobStatuses)[number];
 
-/** Which statuses each action applies to (PROTOCOL §3.2). */
+/** Which statuses each action applies to (docs/PROTOCOL.md §3.2). */
 export const jobStatusCancellable: readonly JobStatus[] = ['running', 'ready', 'waiting', 'paused'];
 export const jobStatusPausable: readonly JobStatus[] = ['ready', 'waiting'];
 export const jobStatusRemovable: readonly JobStatus[] = ['cancelled', 'completed', 'failed'];
@@ -49,7 +49,7 @@ export function statsCollectionName(root: string): string {
   return `${root}.stats`;
 }
 
-/** Defaults of the method options (PROTOCOL §2.3). */
+/** Defaults of the method options (docs/PROTOCOL.md §2.3). */
 export const methodDefaults = {
   shutdownTimeoutMs: 60_000,
   restartRetries: 1,

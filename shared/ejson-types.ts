@@ -2,7 +2,7 @@
  * The EJSON custom types Cumulus understands, registered on the process-wide `ejson` module
  * (the one simpleddp also uses). `ddp` clients pre-register Mongo's ObjectID as `oid`; without
  * the same registration a frame carrying one fails to decode: on the server a Parse error, and
- * in simpleddp a frame silently dropped, which hangs the call it answers (PROTOCOL §1.9).
+ * in simpleddp a frame silently dropped, which hangs the call it answers (docs/PROTOCOL.md §1.9).
  */
 import EJSON from 'ejson';
 import { ObjectId } from './object-id.ts';

@@ -21,7 +21,7 @@ export interface JobLogEntry {
 }
 
 /**
- * A stored job, the document of `<root>.jobs` (PROTOCOL §3.1). `log` and `failures`
+ * A stored job, the document of `<root>.jobs` (docs/PROTOCOL.md §3.1). `log` and `failures`
  * are only present when asked for; `_private` never leaves the server.
  */
 export interface JobDoc {

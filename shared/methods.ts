@@ -1,6 +1,6 @@
 /**
  * The job-collection methods: one parameter schema per method (validation on the server,
- * static types for the worker), and the permission group that may call it (PROTOCOL §2.3, §3.8).
+ * static types for the worker), and the permission group that may call it (docs/PROTOCOL.md §2.3, §3.8).
  * A method travels as `<root>_<name>`.
  */
 import { z } from 'zod';

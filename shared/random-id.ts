@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** Meteor's Random.id alphabet: ids made of it never need escaping on the wire (PROTOCOL §1.9). */
+/** Meteor's Random.id alphabet: ids made of it never need escaping on the wire (docs/PROTOCOL.md §1.9). */
 const idAlphabet = '23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz';
 // Bytes at or above this are rejected so that every character is equally likely.
 const byteLimit = 256 - (256 % idAlphabet.length);

@@ -1,6 +1,6 @@
 /**
  * Argument predicates with the semantics of Meteor's `check` as jobCollection uses it
- * (PROTOCOL §2.2): strict object patterns, `Optional` that refuses null, int32 priorities.
+ * (docs/PROTOCOL.md §2.2): strict object patterns, `Optional` that refuses null, int32 priorities.
  */
 import { z } from 'zod';
 import { jobLogLevels, jobRetryBackoffMethods, jobStatuses } from './constants.ts';
@@ -59,7 +59,7 @@ export const logEntry: z.ZodType<JobLogEntry> = z.strictObject({
   data: plainObject.optional(),
 });
 
-/** Exactly the keys `jobSave` accepts (PROTOCOL §3.1); an unknown key is a 400. */
+/** Exactly the keys `jobSave` accepts (docs/PROTOCOL.md §3.1); an unknown key is a 400. */
 export const jobSaveDoc = z.strictObject({
   _id: id.nullable().optional(),
   runId: id.nullable(),

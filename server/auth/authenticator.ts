@@ -1,5 +1,5 @@
 /**
- * Who may do what. Tokens map to jobCollection's permission groups (PROTOCOL §3.8); a DDP
+ * Who may do what. Tokens map to jobCollection's permission groups (docs/PROTOCOL.md §3.8); a DDP
  * connection logs in with `login [{resume: token}]`. With no tokens configured (allowed only
  * on loopback) auth is off and every connection acts as admin.
  */

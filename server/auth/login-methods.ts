@@ -1,4 +1,4 @@
-/** DDP `login` and `logout` as Meteor's accounts answer them (PROTOCOL §1.10), on bearer tokens. */
+/** DDP `login` and `logout` as Meteor's accounts answer them (docs/PROTOCOL.md §1.10), on bearer tokens. */
 import { CumulusError, matchFailed } from '../../shared/errors.ts';
 import type { DdpServer } from '../ddp/index.ts';
 import type { Authenticator } from './authenticator.ts';

@@ -20,7 +20,7 @@ export const ddpServerDefaults = {
 } as const;
 
 /**
- * A DDP server (PROTOCOL §1) for Meteor clients such as `ddp`, `simpleddp` and meteor-job.
+ * A DDP server (docs/PROTOCOL.md §1) for Meteor clients such as `ddp`, `simpleddp` and meteor-job.
  * Register methods and publications, then `attach` it to an HTTP server.
  */
 export class DdpServer {

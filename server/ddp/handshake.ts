@@ -1,5 +1,5 @@
 /**
- * DDP version negotiation (PROTOCOL §1.2), as Meteor's `_handleConnect` does it.
+ * DDP version negotiation (docs/PROTOCOL.md §1.2), as Meteor's `_handleConnect` does it.
  */
 import { asConnect, type IncomingMessage } from './wire.ts';
 

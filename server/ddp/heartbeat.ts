@@ -1,5 +1,5 @@
 /**
- * The server side of DDP heartbeats, as Meteor's `ddp-common/heartbeat.js` (PROTOCOL §1.4):
+ * The server side of DDP heartbeats, as Meteor's `ddp-common/heartbeat.js` (docs/PROTOCOL.md §1.4):
  * ping only after a whole interval of silence, and give up when that ping goes unanswered.
  */
 export interface HeartbeatOptions {

@@ -1,6 +1,6 @@
 /**
  * Meteor's `MongoID.idStringify` / `idParse`: how a document id travels in data messages.
- * The escapes keep every id kind distinct once it is text (PROTOCOL §1.9).
+ * The escapes keep every id kind distinct once it is text (docs/PROTOCOL.md §1.9).
  */
 import { ObjectId } from '../../shared/object-id.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The per-connection merge box (PROTOCOL §1.8), after Meteor's SessionCollectionView: several
+ * The per-connection merge box (docs/PROTOCOL.md §1.8), after Meteor's SessionCollectionView: several
  * subscriptions may publish the same document; the client sees one document whose every field
  * comes from the first subscription that published it, falling back to the next on removal.
  */

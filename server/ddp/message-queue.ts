@@ -1,5 +1,5 @@
 /**
- * A connection's inbound queue (PROTOCOL §1.5): one message at a time, in arrival order. The
+ * A connection's inbound queue (docs/PROTOCOL.md §1.5): one message at a time, in arrival order. The
  * next starts when the current one settles or calls `unblock()`, whichever comes first.
  */
 export type Unblock = () => void;

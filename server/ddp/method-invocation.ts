@@ -1,5 +1,5 @@
 /**
- * Running one `method` message (PROTOCOL §1.6, §1.7): the handler, then exactly one `result`,
+ * Running one `method` message (docs/PROTOCOL.md §1.6, §1.7): the handler, then exactly one `result`,
  * then, once the write fence has passed, exactly one `updated`.
  */
 import { CumulusError, methodNotFound, toClientError, internalError } from '../../shared/errors.ts';

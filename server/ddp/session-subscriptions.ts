@@ -1,6 +1,6 @@
 /**
  * A connection's named subscriptions: `sub`/`unsub` handling, stopping with `nosub`, and the
- * setUserId re-run (PROTOCOL §1.8, Meteor's `_setUserId`).
+ * setUserId re-run (docs/PROTOCOL.md §1.8, Meteor's `_setUserId`).
  */
 import { subscriptionNotFound, toClientError, CumulusError } from '../../shared/errors.ts';
 import type { Logger } from '../logger.ts';

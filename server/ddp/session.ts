@@ -1,7 +1,7 @@
 /**
  * One DDP connection from its first frame to its close, after Meteor's server socket handler and
  * `Session`: the handshake, connection-level errors, pings answered at once, and every other
- * message through the ordered queue (PROTOCOL §1.2–§1.5).
+ * message through the ordered queue (docs/PROTOCOL.md §1.2–§1.5).
  */
 import { randomId } from '../../shared/random-id.ts';
 import type { Logger } from '../logger.ts';

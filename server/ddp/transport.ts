@@ -1,5 +1,5 @@
 /**
- * Raw WebSocket transport (PROTOCOL §1.1): upgrades on `/websocket` and `/websocket/` of an
+ * Raw WebSocket transport (docs/PROTOCOL.md §1.1): upgrades on `/websocket` and `/websocket/` of an
  * existing HTTP server, one text frame per DDP message. Nothing above this file sees `ws`.
  */
 import type { IncomingMessage as HttpRequest, Server as HttpServer } from 'node:http';

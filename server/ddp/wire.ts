@@ -1,6 +1,6 @@
 /**
  * DDP on the wire: EJSON text in and out, and the shape checks Meteor's server makes before it
- * acts on a message (PROTOCOL §1.3, §1.9).
+ * acts on a message (docs/PROTOCOL.md §1.3, §1.9).
  */
 import EJSON from 'ejson';
 import { registerEjsonTypes } from '../../shared/ejson-types.ts';

@@ -29,7 +29,7 @@ function route(request: IncomingMessage, response: ServerResponse, info: HttpInf
     const healthy = info.healthy();
     send(response, healthy ? 200 : 503, 'application/json', JSON.stringify({ status: healthy ? 'ok' : 'unavailable' }));
   } else if (path === '/sockjs/info') {
-    // `ddp` with useSockJs only reads this, then opens a raw websocket at /websocket (PROTOCOL §1.1).
+    // `ddp` with useSockJs only reads this, then opens a raw websocket at /websocket (docs/PROTOCOL.md §1.1).
     send(response, 200, 'application/json', JSON.stringify({ websocket: true, origins: ['*:*'], cookie_needed: false, entropy: randomInt(2 ** 31) }));
   } else if (path === '/') {
     send(response, 200, 'text/plain', frontPage(request, info));

@@ -1,4 +1,4 @@
-/** Cloning a finished job into a new one: the next repeat, or an explicit rerun (PROTOCOL §3.5). */
+/** Cloning a finished job into a new one: the next repeat, or an explicit rerun (docs/PROTOCOL.md §3.5). */
 import type { LaterSchedule } from '../../shared/job-doc.ts';
 import type { JobTransaction, StoredJob } from '../store/job-store.ts';
 import type { JobContext } from './context.ts';

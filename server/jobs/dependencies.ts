@@ -1,4 +1,4 @@
-/** How a job's antecedents decide its fate: at save, on completion, on final failure (PROTOCOL §3.6). */
+/** How a job's antecedents decide its fate: at save, on completion, on final failure (docs/PROTOCOL.md §3.6). */
 import { jobStatusCancellable } from '../../shared/constants.ts';
 import type { JobLogEntry } from '../../shared/job-doc.ts';
 import type { JobTransaction, StoredJob } from '../store/job-store.ts';

@@ -1,4 +1,12 @@
-/** Reading jobs by id: jobCollection's `getJob` (PROTOCOL §2.3). */
+/**
+ * Reading jobs by id: jobCollection's `getJob` (docs/PROTOCOL.md §2.3).
+ *
+ * getJob(ids: Id | [Id], options {getLog = false, getFailures = false})
+ *   Guard: none (every role may read, §7.7). Reads committed data only.
+ *   Answer: one id → the job or null; a list → the jobs found (any order), or null when none.
+ *   `log` and `failures` only when asked for; `_private` never.
+ *   Writes nothing; no feed change.
+ */
 import type { JobDoc } from '../../shared/job-doc.ts';
 import type { MethodParams } from '../../shared/methods.ts';
 import type { JobContext } from './context.ts';

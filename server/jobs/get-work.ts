@@ -1,4 +1,13 @@
-/** Claiming ready jobs for a worker: jobCollection's `getWork` (PROTOCOL §2.3), and waiting for them. */
+/**
+ * Claiming ready jobs for a worker: jobCollection's `getWork` (docs/PROTOCOL.md §2.3), and
+ * waiting for them (§7.1).
+ *
+ * getWork(type: String | [String], options {maxJobs = 1, workTimeout?, waitMs = 0})
+ *   Guard: the job server runs; jobs `ready` with runId null, in claim order (§2.3).
+ *   Answer: always an array of claimed jobs (without log and failures), all under one new runId.
+ *   Writes and feed: those of a claim (claim-work.ts): ready → running, log `Job Running`.
+ *   With `waitMs` and nothing ready: unblocks the connection and waits for the feed.
+ */
 import type { JobDoc } from '../../shared/job-doc.ts';
 import type { MethodParams } from '../../shared/methods.ts';
 import { claimWork, workRequest } from './claim-work.ts';

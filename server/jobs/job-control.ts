@@ -1,6 +1,20 @@
 /**
- * The batch admin operations: pause, resume, ready, cancel, restart, remove. Each takes one
- * id or a list, skips jobs whose status does not qualify, and reports whether anything changed.
+ * The batch admin operations (docs/PROTOCOL.md §2.3): pause, resume, ready, cancel, restart,
+ * remove. Each takes one id or a list, skips jobs whose status does not qualify (§3.2), and
+ * answers whether anything changed. All of one call is one transaction.
+ *
+ * jobPause(ids, {})      Guard: ready | waiting.  → paused; log `Job Paused`.
+ * jobResume(ids, {})     Guard: paused.           → waiting; log `Job Resumed`; then promoted if due.
+ * jobReady(ids, {force, time})  see promote.ts.
+ * jobCancel(ids, {antecedents = false, dependents = true})
+ *                        Guard: running | ready | waiting | paused. → cancelled, runId null,
+ *                        progress reset; log `Job Cancelled`; then the related jobs, recursively.
+ * jobRestart(ids, {retries = 1, until?, antecedents = true, dependents = false})
+ *                        Guard: cancelled | failed. → waiting, `retries + n`, progress reset;
+ *                        log `Job Restarted`; related jobs recursively; then promoted if due.
+ * jobRemove(ids, {})     Guard: cancelled | completed | failed. Deletes jobs and logs; their
+ *                        waiting dependents are cancelled (log `Antecedent job <id> removed`, §5.11).
+ * Feed: one change per job whose status changed (removed: status null).
  */
 import {
   jobStatusCancellable, jobStatusPausable, jobStatusRemovable, jobStatusRestartable, methodDefaults,

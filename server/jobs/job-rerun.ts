@@ -1,4 +1,12 @@
-/** Running a completed job again as a new job: jobCollection's `jobRerun` (PROTOCOL §2.3). */
+/**
+ * Running a completed job again as a new job: jobCollection's `jobRerun` (docs/PROTOCOL.md
+ * §2.3, §3.5).
+ *
+ * jobRerun(id, {repeats = 0, until = the job's repeatUntil, wait = 0 | schedule})
+ *   Guard: the job is completed. Answer: the new job's id, or false.
+ *   Writes: a clone (clone-job.ts) with log `Rerunning job`, promoted at once when the wait is 0.
+ *   Feed: the clone inserted (waiting, or ready).
+ */
 import type { MethodParams } from '../../shared/methods.ts';
 import type { JobContext } from './context.ts';
 import { cloneJob } from './clone-job.ts';

@@ -1,7 +1,23 @@
 /**
- * What a worker reports about a job it runs: progress, log, done, fail. Progress, done and
- * fail only apply to the current run (status running, same runId): a stale runId gets false,
- * which is what makes at-least-once delivery safe.
+ * What a worker reports about a job it runs: progress, log, done, fail (docs/PROTOCOL.md §2.3).
+ * Progress, done and fail only apply to the current run (status running, same runId): a stale
+ * runId gets false, which is what makes at-least-once delivery safe (§3.7).
+ *
+ * jobProgress(id, runId, completed ≥ 0, total > 0, {})
+ *   Guard: current run; completed ≤ total (else 400). Answer: true | false; null while stopped.
+ *   Writes progress and `updated`, extends the lease. No log entry; feed: no status change.
+ * jobLog(id, runId | null, message, {level = 'info', data?})
+ *   Guard: the job exists (any status, any runId). Answer: true | false.
+ *   Appends the entry, sets `updated`, extends a running job's lease; feed: no status change.
+ * jobDone(id, runId, result {}, {repeatId?, delayDeps?, next?})
+ *   Guard: current run. Answer: true, the repeat's id (with repeatId), or false; with `next`,
+ *   `{done, jobs}` (§7.2). → completed, progress 100 %; log `Job Completed`; then the next
+ *   repeat (log `Rerunning job`) and the dependents resolved (log `Dependency resolved`) and
+ *   promoted. Feed: running → completed, plus those jobs.
+ * jobFail(id, runId, err {}, {fatal = false})
+ *   Guard: current run. Answer: true | false. → waiting (a retry at now + retryWait[·2^n]) or
+ *   failed, runId null, err pushed to `failures`; log `Job Failed with[ Fatal] Error[: v].`;
+ *   a final failure cancels the dependents. Feed: running → waiting | failed, plus those jobs.
  */
 import { matchFailed } from '../../shared/errors.ts';
 import type { JobDoc } from '../../shared/job-doc.ts';

@@ -1,4 +1,16 @@
-/** Saving a job: jobCollection's `jobSave`, for new jobs and for re-saving a paused one (PROTOCOL §2.3). */
+/**
+ * Saving a job: jobCollection's `jobSave`, for new jobs and for re-saving a paused one
+ * (docs/PROTOCOL.md §2.3), and `jobSaveMany` (§7.3).
+ *
+ * jobSave(doc: JobDoc (§3.1), {cancelRepeats = false})
+ *   Guard: doc.status waiting | paused (else 400); a re-save (`_id` set) only of a paused job with
+ *   runId null. Normalises counts, past dates and a schedule's first run.
+ *   Answer: the id, or null (nothing saved, or cancelled at once by its antecedents).
+ *   Writes: the job with server `created`/`updated` and runId null; log the sent entries, then
+ *   `Job Submitted` (re-save: `Job Resubmitted`); antecedent checks (§3.6); `Promoted to ready`
+ *   when due. Feed: inserted as waiting, ready or paused (a re-save: paused → waiting | ready).
+ * jobSaveMany(docs [1..1000], {cancelRepeats}) → ids in order: the same for each, in one transaction.
+ */
 import { forever, jobStatusCancellable, jobStatusSavable } from '../../shared/constants.ts';
 import { matchFailed } from '../../shared/errors.ts';
 import type { MethodParams } from '../../shared/methods.ts';

@@ -1,4 +1,4 @@
-/** The log entries the server writes into a job's log (PROTOCOL §3.3), with their intended `data` kept (§5.10). */
+/** The log entries the server writes into a job's log (docs/PROTOCOL.md §3.3), with their intended `data` kept (§5.10). */
 import type { LogLevel } from '../../shared/constants.ts';
 import type { JobLogEntry } from '../../shared/job-doc.ts';
 

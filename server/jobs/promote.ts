@@ -1,4 +1,13 @@
-/** Promotion of waiting jobs to ready: jobCollection's `jobReady` (PROTOCOL §2.3). */
+/**
+ * Promotion of waiting jobs to ready: jobCollection's `jobReady` (docs/PROTOCOL.md §2.3), used
+ * by the operations that make a job eligible and by the scheduler's pass.
+ *
+ * jobReady(ids: Id | [Id] (empty: every job), {force = false, time = now})
+ *   Guard: waiting, `after ≤ time`, no pending depends (unless force).
+ *   Answer: whether any job was promoted.
+ *   Writes: status ready, `updated`; explicit ids also `after = now`; force also `depends = []`.
+ *   Log `Promoted to ready` (force: first `Dependencies force resolved`). Feed: waiting → ready.
+ */
 import type { JobTransaction } from '../store/job-store.ts';
 import type { JobContext } from './context.ts';
 import { logMessages } from './log-messages.ts';

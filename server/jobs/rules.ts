@@ -1,4 +1,4 @@
-/** The arithmetic of retries, repeats and caps (PROTOCOL §2.3, §3.4, §3.5), free of I/O. */
+/** The arithmetic of retries, repeats and caps (docs/PROTOCOL.md §2.3, §3.4, §3.5), free of I/O. */
 import { forever, foreverDate } from '../../shared/constants.ts';
 import type { LaterSchedule } from '../../shared/job-doc.ts';
 import type { StoredJob } from '../store/job-store.ts';

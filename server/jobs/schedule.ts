@@ -19,7 +19,7 @@ export function previousOccurrence(schedule: LaterSchedule, before: Date): Date 
 
 /**
  * The first occurrence strictly after the last occurrence at or before `after`: the first
- * run of a scheduled job saved to start at `after` (PROTOCOL §2.3 jobSave normalization).
+ * run of a scheduled job saved to start at `after` (docs/PROTOCOL.md §2.3 jobSave normalization).
  */
 export function firstRunAfter(schedule: LaterSchedule, after: Date): Date | undefined {
   const previous = previousOccurrence(schedule, after);
@@ -30,7 +30,7 @@ export function firstRunAfter(schedule: LaterSchedule, after: Date): Date | unde
 /**
  * How long to wait before the next repeat of a scheduled job that finished at `now`: the next
  * occurrence, skipping one that is 500 ms away or less so a job that finishes instantly is
- * not rescheduled at once (PROTOCOL §3.5).
+ * not rescheduled at once (docs/PROTOCOL.md §3.5).
  */
 export function waitUntilNextRun(schedule: LaterSchedule, now: Date): number | undefined {
   const [first, second] = nextOccurrences(schedule, 2, now);

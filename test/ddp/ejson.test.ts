@@ -5,7 +5,7 @@ import { setupEjson } from '../../server/ddp/index.ts';
 import { ObjectId } from '../../shared/object-id.ts';
 import { RawDdpClient, startDdpServer, type TestDdpServer } from '../helpers/raw-ddp-client.ts';
 
-describe('EJSON on the wire (PROTOCOL §1.9)', () => {
+describe('EJSON on the wire (docs/PROTOCOL.md §1.9)', () => {
   let server: TestDdpServer;
   let client: RawDdpClient;
   let lastParams: unknown[] = [];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { RawDdpClient, startDdpServer, type TestDdpServer } from '../helpers/raw-ddp-client.ts';
 
-describe('connection-level error frames (PROTOCOL §1.3)', () => {
+describe('connection-level error frames (docs/PROTOCOL.md §1.3)', () => {
   let server: TestDdpServer;
   let client: RawDdpClient;
   const calls: unknown[][] = [];
@@ -147,7 +147,7 @@ describe('connection-level error frames (PROTOCOL §1.3)', () => {
   });
 });
 
-describe('messages before connect (PROTOCOL §1.3)', () => {
+describe('messages before connect (docs/PROTOCOL.md §1.3)', () => {
   let server: TestDdpServer;
   before(async () => {
     server = await startDdpServer();

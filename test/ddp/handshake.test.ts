@@ -5,7 +5,7 @@ import { waitFor } from '../helpers/wait-for.ts';
 
 const meteorId = /^[23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz]{17}$/;
 
-describe('DDP handshake (PROTOCOL §1.2)', () => {
+describe('DDP handshake (docs/PROTOCOL.md §1.2)', () => {
   let server: TestDdpServer;
   before(async () => {
     server = await startDdpServer();

@@ -7,7 +7,7 @@ function pingsOf(client: RawDdpClient): number {
   return client.received.filter((m) => m.msg === 'ping').length;
 }
 
-describe('client pings (PROTOCOL §1.4)', () => {
+describe('client pings (docs/PROTOCOL.md §1.4)', () => {
   let server: TestDdpServer;
   before(async () => {
     server = await startDdpServer({ heartbeatIntervalMs: 0 });
@@ -56,7 +56,7 @@ describe('client pings (PROTOCOL §1.4)', () => {
   });
 });
 
-describe('server heartbeat timeout (PROTOCOL §1.4)', () => {
+describe('server heartbeat timeout (docs/PROTOCOL.md §1.4)', () => {
   it('pings a silent client with {"msg":"ping"} and closes it when the ping goes unanswered', async () => {
     const server = await startDdpServer({ heartbeatIntervalMs: 30, heartbeatTimeoutMs: 30 });
     const client = await RawDdpClient.connect(server.url);
@@ -73,7 +73,7 @@ describe('server heartbeat timeout (PROTOCOL §1.4)', () => {
   });
 });
 
-describe('server heartbeat (PROTOCOL §1.4)', () => {
+describe('server heartbeat (docs/PROTOCOL.md §1.4)', () => {
   let server: TestDdpServer;
   before(async () => {
     // A generous timeout: a busy test machine must not turn an answered ping into a close.

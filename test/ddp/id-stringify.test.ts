@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { idParse, idStringify } from '../../server/ddp/index.ts';
 import { ObjectId } from '../../shared/object-id.ts';
 
-describe('idStringify / idParse (PROTOCOL §1.9)', () => {
+describe('idStringify / idParse (docs/PROTOCOL.md §1.9)', () => {
   const hex = '0123456789abcdef01234567';
   const cases: Array<[string, unknown, string]> = [
     ['an ObjectID becomes its hex', new ObjectId(hex), hex],

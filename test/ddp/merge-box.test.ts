@@ -9,7 +9,7 @@ function box(): { mergeBox: MergeBox; sent: DataMessage[] } {
   return { mergeBox: new MergeBox((m) => sent.push(m)), sent };
 }
 
-describe('MergeBox (PROTOCOL §1.8)', () => {
+describe('MergeBox (docs/PROTOCOL.md §1.8)', () => {
   const a = { name: 'A' };
   const b = { name: 'B' };
 

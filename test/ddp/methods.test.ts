@@ -17,7 +17,7 @@ function deferred(): Deferred {
   return { promise, resolve };
 }
 
-describe('methods: result and updated (PROTOCOL §1.6, §1.7)', () => {
+describe('methods: result and updated (docs/PROTOCOL.md §1.6, §1.7)', () => {
   let server: TestDdpServer;
   let client: RawDdpClient;
   const logged: string[] = [];
@@ -146,7 +146,7 @@ describe('methods: result and updated (PROTOCOL §1.6, §1.7)', () => {
   });
 });
 
-describe('methods: ordering, unblock and pings (PROTOCOL §1.4, §1.5)', () => {
+describe('methods: ordering, unblock and pings (docs/PROTOCOL.md §1.4, §1.5)', () => {
   let server: TestDdpServer;
   let client: RawDdpClient;
   const started: string[] = [];
@@ -247,7 +247,7 @@ describe('methods: ordering, unblock and pings (PROTOCOL §1.4, §1.5)', () => {
   });
 });
 
-describe('methods: the write fence (PROTOCOL §1.6)', () => {
+describe('methods: the write fence (docs/PROTOCOL.md §1.6)', () => {
   let server: TestDdpServer;
   let client: RawDdpClient;
   let flushes = 0;

@@ -3,7 +3,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { CumulusError } from '../../shared/errors.ts';
 import { RawDdpClient, startDdpServer, type TestDdpServer } from '../helpers/raw-ddp-client.ts';
 
-describe('setUserId re-runs the connection\'s subscriptions (PROTOCOL §1.10)', () => {
+describe('setUserId re-runs the connection\'s subscriptions (docs/PROTOCOL.md §1.10)', () => {
   let server: TestDdpServer;
   let client: RawDdpClient;
   const runs: Array<{ userId: string | null; id: string }> = [];

@@ -6,7 +6,7 @@ import type { Subscription } from '../../server/ddp/index.ts';
 import { RawDdpClient, startDdpServer, type TestDdpServer } from '../helpers/raw-ddp-client.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-describe('subscriptions (PROTOCOL §1.8)', () => {
+describe('subscriptions (docs/PROTOCOL.md §1.8)', () => {
   let server: TestDdpServer;
   let client: RawDdpClient;
   const runs: Array<{ name: string; params: unknown[]; sub: Subscription }> = [];

@@ -20,7 +20,7 @@ async function refusedStatus(url: string): Promise<number> {
   return response.statusCode;
 }
 
-describe('websocket transport (PROTOCOL §1.1)', () => {
+describe('websocket transport (docs/PROTOCOL.md §1.1)', () => {
   let server: TestDdpServer;
   before(async () => {
     server = await startDdpServer({ maxMessageBytes: 1024 });

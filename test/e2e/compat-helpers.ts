@@ -14,7 +14,7 @@ export type { MeteorJobClient, TestServer };
 export const root = 'queue';
 export const patience = { timeoutMs: 10_000 };
 
-/** Meteor's Random.id alphabet: 17 characters, never escaped by idStringify (PROTOCOL §1.9). */
+/** Meteor's Random.id alphabet: 17 characters, never escaped by idStringify (docs/PROTOCOL.md §1.9). */
 export const meteorId = /^[23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz]{17}$/;
 
 export interface LogEntry {
@@ -37,7 +37,7 @@ export type Doc = Record<string, unknown> & {
   after: Date;
 };
 
-/** A serialized Meteor.Error as the ddp client hands it to a callback (PROTOCOL §1.7). */
+/** A serialized Meteor.Error as the ddp client hands it to a callback (docs/PROTOCOL.md §1.7). */
 export interface MeteorError {
   isClientSafe: boolean;
   error: number | string;
@@ -147,7 +147,7 @@ export function assertTimeBetween(value: unknown, from: number, to: number, what
   assert.ok(t >= from && t <= to, `${what} = ${value.toISOString()} within [${new Date(from).toISOString()}, ${new Date(to).toISOString()}]`);
 }
 
-/** Asserts the full shape of a serialized Meteor.Error, keys in Meteor's order (PROTOCOL §1.7). */
+/** Asserts the full shape of a serialized Meteor.Error, keys in Meteor's order (docs/PROTOCOL.md §1.7). */
 export function assertMeteorError(error: unknown, code: number | string, reason: string): asserts error is MeteorError {
   assert.ok(error !== null && typeof error === 'object', `an error object, got ${String(error)}`);
   assert.ok(!(error instanceof Error), 'ddp hands callbacks a plain error object, not an Error');

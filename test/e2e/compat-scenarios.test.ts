@@ -1,7 +1,6 @@
 // Compatibility scenarios: what a user of the ORIGINAL client stack (meteor-job@1.5.2 over
-// ddp@0.12.1) observes against a real Cumulus server, asserted as the shared PROTOCOL.md
-// states it (§2 methods, §3 documents and rules, §4 client), plus the deliberate
-// differences listed in README.md. Every scenario starts its own server and client.
+// ddp@0.12.1) observes against a real Cumulus server, asserted as docs/PROTOCOL.md states
+// it (§2 methods, §3 documents and rules, §4 client), plus the deliberate differences of its §8. Every scenario starts its own server and client.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import later from '@breejs/later';

@@ -1,4 +1,4 @@
-/** getJob (PROTOCOL §2.3): one id or a list, getLog, getFailures, bad input. */
+/** getJob (docs/PROTOCOL.md §2.3): one id or a list, getLog, getFailures, bad input. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ObjectId } from '../../shared/object-id.ts';

@@ -1,4 +1,4 @@
-/** getWork (PROTOCOL §2.3, §3.7): claiming ready jobs, claim order, maxJobs, runIds, leases, stopped state. */
+/** getWork (docs/PROTOCOL.md §2.3, §3.7): claiming ready jobs, claim order, maxJobs, runIds, leases, stopped state. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createJobContext, lastLog, logMessages, newJob, plus, savedJob } from '../helpers/job-context.ts';

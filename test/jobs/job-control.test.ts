@@ -1,5 +1,5 @@
 /**
- * The batch admin operations (PROTOCOL §2.3, §3.2, §3.6): jobPause, jobResume, jobReady, jobCancel,
+ * The batch admin operations (docs/PROTOCOL.md §2.3, §3.2, §3.6): jobPause, jobResume, jobReady, jobCancel,
  * jobRestart, jobRemove — their allowed-from statuses, logs, cascades and answers.
  */
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-/** jobRerun (PROTOCOL §2.3, §3.5, §5.12): cloning a completed job into a new one. */
+/** jobRerun (docs/PROTOCOL.md §2.3, §3.5, §5.12): cloning a completed job into a new one. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import later from '@breejs/later';

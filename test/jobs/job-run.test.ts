@@ -1,5 +1,5 @@
 /**
- * What a worker reports (PROTOCOL §2.3, §3.4–§3.7): jobProgress, jobLog, jobDone (with repeats and
+ * What a worker reports (docs/PROTOCOL.md §2.3, §3.4–§3.7): jobProgress, jobLog, jobDone (with repeats and
  * dependents) and jobFail (with retries and backoff), each guarded by the current runId.
  */
 import assert from 'node:assert/strict';

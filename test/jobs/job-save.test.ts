@@ -1,4 +1,4 @@
-/** jobSave (PROTOCOL §2.3, §3.1, §3.6): new jobs, normalization, schedules, dependencies, re-saving, bad input. */
+/** jobSave (docs/PROTOCOL.md §2.3, §3.1, §3.6): new jobs, normalization, schedules, dependencies, re-saving, bad input. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import later from '@breejs/later';

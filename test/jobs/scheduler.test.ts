@@ -1,5 +1,5 @@
 /**
- * The promotion loop (PROTOCOL §2.1, §3.7, §5.2): due jobs become ready when they are due, expired
+ * The promotion loop (docs/PROTOCOL.md §2.1, §3.7, §5.2): due jobs become ready when they are due, expired
  * leases are failed, and nothing happens while the job server is stopped. Timers are real here, so
  * the context runs on the system clock and the tests wait for conditions.
  */

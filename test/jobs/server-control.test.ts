@@ -1,5 +1,5 @@
 /**
- * startJobServer / shutdownJobServer and their aliases (PROTOCOL §2.1, §2.3, §5.1): the stopped
+ * startJobServer / shutdownJobServer and their aliases (docs/PROTOCOL.md §2.1, §2.3, §5.1): the stopped
  * state, and the shutdown deadline that fails the jobs still running.
  */
 import assert from 'node:assert/strict';

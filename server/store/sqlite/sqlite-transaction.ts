@@ -91,7 +91,7 @@ export class SqliteTransaction implements JobTransaction {
       const gone = this.#queries.delete(id);
       if (gone === undefined) continue;
       this.#queries.deleteLog(id);
-      // Only its own pending rows go: jobs waiting on it keep waiting (PROTOCOL §3.6).
+      // Only its own pending rows go: jobs waiting on it keep waiting (docs/PROTOCOL.md §3.6).
       this.#queries.setDepends(id, []);
       this.#recorder.record(id, gone.type, gone.status, null);
       removed += 1;
