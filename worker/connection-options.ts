@@ -20,7 +20,10 @@ export interface ConnectOptions {
   heartbeatMs?: number;
   /** Make this the connection `Job` uses for roots without one of their own. Default true. */
   setAsDefault?: boolean;
-  /** Receives problems that belong to no call, e.g. a login refused after a reconnect. */
+  /**
+   * Receives problems that belong to no call, e.g. a login refused after a reconnect. Default:
+   * a process warning; so is what it throws.
+   */
   onError?: (error: Error) => void;
   /** A WebSocket class (default `ws`). */
   WebSocket?: unknown;

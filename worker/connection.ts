@@ -55,49 +55,49 @@ const closeHandshakeMs = 1_000;
 export class CumulusConnection {
   /** The websocket endpoint, e.g. `ws://127.0.0.1:3000/websocket`. */
   readonly endpoint: string;
-  private state_: ConnectionState = 'connecting';
-  private readonly options: ConnectOptions;
-  private readonly link: DdpLink;
-  private readonly pending = new PendingCalls();
-  private readonly gate: GatedCall[] = [];
-  private readonly subscriptions: Subscriptions;
-  private readonly heartbeat: Heartbeat;
-  private readonly readyWaiters = new Set<ReadyWaiter>();
-  private readonly reconnectListeners = new Listeners<[]>();
-  private readonly disconnectListeners = new Listeners<[]>();
-  private readonly dataListeners = new Listeners<[DataMessage]>();
-  private attempt = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private everReady = false;
-  private userId_: string | null = null;
-  private socketClosed: (() => void) | undefined;
-  private closing: Promise<void> | undefined;
+  #state: ConnectionState = 'connecting';
+  readonly #options: ConnectOptions;
+  readonly #link: DdpLink;
+  readonly #pending = new PendingCalls();
+  readonly #gate: GatedCall[] = [];
+  readonly #subscriptions: Subscriptions;
+  readonly #heartbeat: Heartbeat;
+  readonly #readyWaiters = new Set<ReadyWaiter>();
+  readonly #reconnectListeners = new Listeners<[]>();
+  readonly #disconnectListeners = new Listeners<[]>();
+  readonly #dataListeners = new Listeners<[DataMessage]>();
+  #attempt = 0;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #everReady = false;
+  #userId: string | null = null;
+  #socketClosed: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
 
   /** Prefer {@link connect}, which also waits for the connection and makes it the default. */
   constructor(url: string, options: ConnectOptions = {}) {
     this.endpoint = endpointOf(url);
-    this.options = options;
-    this.link = new DdpLink(this.endpoint, { message: (m) => this.onMessage(m), closed: () => this.onClosed() }, options.WebSocket);
-    this.subscriptions = new Subscriptions(this.link, (error) => this.report(error));
-    this.heartbeat = new Heartbeat(options.heartbeatMs ?? connectDefaults.heartbeatMs, {
-      ping: (id) => this.link.send({ msg: 'ping', id }),
-      dead: () => this.link.cut(),
+    this.#options = options;
+    this.#link = new DdpLink(this.endpoint, { message: (m) => this.#onMessage(m), closed: () => this.#onClosed() }, options.WebSocket);
+    this.#subscriptions = new Subscriptions(this.#link, (error) => this.#report(error));
+    this.#heartbeat = new Heartbeat(options.heartbeatMs ?? connectDefaults.heartbeatMs, {
+      ping: (id) => this.#link.send({ msg: 'ping', id }),
+      dead: () => this.#link.cut(),
     });
-    this.link.open();
+    this.#link.open();
   }
 
   get state(): ConnectionState {
-    return this.state_;
+    return this.#state;
   }
 
   /** Connected and logged in: calls go out at once. */
   get connected(): boolean {
-    return this.state_ === 'ready';
+    return this.#state === 'ready';
   }
 
   /** The user id the server gave the token, or null without a token. */
   get userId(): string | null {
-    return this.userId_;
+    return this.#userId;
   }
 
   /** Calls a DDP method: `call('queue_getJob', id)`. */
@@ -112,16 +112,16 @@ export class CumulusConnection {
    * {@link ConnectionClosedError}.
    */
   apply<T = unknown>(method: string, params: unknown[]): Promise<T> {
-    if (this.state_ === 'closed') return Promise.reject(new ConnectionClosedError(method));
-    if (this.state_ === 'ready') return this.send(method, params) as Promise<T>;
-    return new Promise<unknown>((resolve, reject) => this.gate.push({ method, params, resolve, reject })) as Promise<T>;
+    if (this.#state === 'closed') return Promise.reject(new ConnectionClosedError(method));
+    if (this.#state === 'ready') return this.#send(method, params) as Promise<T>;
+    return new Promise<unknown>((resolve, reject) => this.#gate.push({ method, params, resolve, reject })) as Promise<T>;
   }
 
   /** Resolves once connected and logged in (at once if so now); rejects when closed. */
   whenReady(): Promise<void> {
-    if (this.state_ === 'ready') return Promise.resolve();
-    if (this.state_ === 'closed') return Promise.reject(new ConnectionClosedError('whenReady'));
-    return new Promise((resolve, reject) => this.readyWaiters.add({ resolve, reject }));
+    if (this.#state === 'ready') return Promise.resolve();
+    if (this.#state === 'closed') return Promise.reject(new ConnectionClosedError('whenReady'));
+    return new Promise((resolve, reject) => this.#readyWaiters.add({ resolve, reject }));
   }
 
   /**
@@ -129,17 +129,17 @@ export class CumulusConnection {
    * connection go out: the moment for owners to re-sync their state with the server.
    */
   onReconnect(listener: () => void): () => void {
-    return this.reconnectListeners.add(listener);
+    return this.#reconnectListeners.add(listener);
   }
 
   /** Called when an established connection drops (its pending calls have just been rejected). */
   onDisconnect(listener: () => void): () => void {
-    return this.disconnectListeners.add(listener);
+    return this.#disconnectListeners.add(listener);
   }
 
   /** Receives every `added`/`changed`/`removed` message. */
   onData(listener: (message: DataMessage) => void): () => void {
-    return this.dataListeners.add(listener);
+    return this.#dataListeners.add(listener);
   }
 
   /**
@@ -147,162 +147,171 @@ export class CumulusConnection {
    * is sent after login and again after every reconnect; documents arrive through {@link onData}.
    */
   subscribe(name: string, ...params: unknown[]): Subscription {
-    if (this.state_ === 'closed') throw new ConnectionClosedError(`subscribe ${name}`);
-    return this.subscriptions.add(name, params, this.state_ === 'ready');
+    if (this.#state === 'closed') throw new ConnectionClosedError(`subscribe ${name}`);
+    return this.#subscriptions.add(name, params, this.#state === 'ready');
   }
 
   /** Drops the socket (gracefully: what was sent still goes out) and reconnects. */
   reconnect(): void {
-    if (this.state_ === 'closed') return;
-    if (this.link.active) this.link.drop();
+    if (this.#state === 'closed') return;
+    if (this.#link.active) this.#link.drop();
   }
 
   /** Closes the connection for good: calls still pending reject with ConnectionClosedError. */
   close(): Promise<void> {
-    this.closing ??= this.shutDown();
-    return this.closing;
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
   }
 
-  private async shutDown(): Promise<void> {
-    this.state_ = 'closed';
+  async #shutDown(): Promise<void> {
+    this.#state = 'closed';
     forgetConnection(this);
-    clearTimeout(this.reconnectTimer);
-    this.heartbeat.stop();
-    for (const call of this.gate.splice(0)) call.reject(new ConnectionClosedError(call.method));
-    this.pending.rejectAll((method) => new ConnectionClosedError(method));
-    this.subscriptions.clear(new ConnectionClosedError('subscribe'));
-    this.settleReadyWaiters(new ConnectionClosedError('connect'));
-    if (!this.link.active) return;
-    const closed = new Promise<void>((resolve) => (this.socketClosed = resolve));
-    this.link.close();
+    clearTimeout(this.#reconnectTimer);
+    this.#heartbeat.stop();
+    for (const call of this.#gate.splice(0)) call.reject(new ConnectionClosedError(call.method));
+    this.#pending.rejectAll((method) => new ConnectionClosedError(method));
+    this.#subscriptions.clear(new ConnectionClosedError('subscribe'));
+    this.#settleReadyWaiters(new ConnectionClosedError('connect'));
+    if (!this.#link.active) return;
+    const closed = new Promise<void>((resolve) => (this.#socketClosed = resolve));
+    this.#link.close();
     const timer = setTimeout(() => {
-      this.link.cut();
-      this.socketClosed?.();
+      this.#link.cut();
+      this.#socketClosed?.();
     }, closeHandshakeMs);
     await closed;
     clearTimeout(timer);
   }
 
-  private send(method: string, params: unknown[]): Promise<unknown> {
+  #send(method: string, params: unknown[]): Promise<unknown> {
     let id: string;
     try {
-      id = this.link.method(method, params);
+      id = this.#link.method(method, params);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    return this.pending.add(id, method);
+    return this.#pending.add(id, method);
   }
 
-  private onMessage(message: DDPMessage): void {
-    this.heartbeat.heardFrom();
+  #onMessage(message: DDPMessage): void {
+    this.#heartbeat.heardFrom();
     switch (message.msg) {
       case 'connected':
-        this.onConnected();
+        this.#onConnected();
         break;
       case 'result':
-        this.pending.settle(message as ResultMessage);
+        this.#pending.settle(message as ResultMessage);
         break;
       case 'ready':
-        this.subscriptions.readyMessage(message.subs);
+        this.#subscriptions.readyMessage(message.subs);
         break;
       case 'nosub':
-        this.subscriptions.nosubMessage(message.id, message.error);
+        this.#subscriptions.nosubMessage(message.id, message.error);
         break;
       case 'added':
       case 'changed':
       case 'removed':
         if (typeof message.collection === 'string' && typeof message.id === 'string') {
-          this.dataListeners.emit((error) => this.report(error), message as unknown as DataMessage);
+          this.#dataListeners.emit((error) => this.#report(error), message as unknown as DataMessage);
         }
         break;
       case 'error':
-        this.report(new Error(`The Cumulus server refused a message: ${String(message.reason)}`));
+        this.#report(new Error(`The Cumulus server refused a message: ${String(message.reason)}`));
         break;
       default:
     }
   }
 
-  private onConnected(): void {
-    if (this.state_ === 'closed') return;
-    this.heartbeat.start();
-    const token = this.options.token;
+  #onConnected(): void {
+    if (this.#state === 'closed') return;
+    this.#heartbeat.start();
+    const token = this.#options.token;
     if (token === undefined) {
-      this.becomeReady();
+      this.#becomeReady();
       return;
     }
     // The login goes out before anything else: calls made meanwhile wait behind the gate.
-    this.state_ = 'logging-in';
-    (this.send('login', [{ resume: token }]) as Promise<LoginResult>).then(
+    this.#state = 'logging-in';
+    (this.#send('login', [{ resume: token }]) as Promise<LoginResult>).then(
       (result) => {
-        this.userId_ = result.id;
-        this.becomeReady();
+        this.#userId = result.id;
+        this.#becomeReady();
       },
       (error: unknown) => {
-        if (error instanceof DisconnectedError || this.state_ === 'closed') return;
-        if (!this.everReady) {
+        if (error instanceof DisconnectedError || this.#state === 'closed') return;
+        if (!this.#everReady) {
           // A refused token at start is the caller's problem: connect() rejects with it.
-          this.settleReadyWaiters(error as Error);
-          void this.close();
+          this.#settleReadyWaiters(error as Error);
+          this.close().catch((closing: unknown) => this.#report(closing));
           return;
         }
         // A token refused after a reconnect: carry on logged out, so calls fail with 403s.
-        this.report(error);
-        this.userId_ = null;
-        this.becomeReady();
+        this.#report(error);
+        this.#userId = null;
+        this.#becomeReady();
       },
     );
   }
 
-  private becomeReady(): void {
-    const reconnected = this.everReady;
-    this.state_ = 'ready';
-    this.everReady = true;
-    this.attempt = 0;
-    this.subscriptions.resume();
-    if (reconnected) this.reconnectListeners.emit((error) => this.report(error));
+  #becomeReady(): void {
+    const reconnected = this.#everReady;
+    this.#state = 'ready';
+    this.#everReady = true;
+    this.#attempt = 0;
+    this.#subscriptions.resume();
+    if (reconnected) this.#reconnectListeners.emit((error) => this.#report(error));
     // An owner's re-sync may have closed the connection.
-    if (this.state_ !== 'ready') return;
-    for (const call of this.gate.splice(0)) this.send(call.method, call.params).then(call.resolve, call.reject);
-    this.settleReadyWaiters();
+    if (this.#state !== 'ready') return;
+    for (const call of this.#gate.splice(0)) this.#send(call.method, call.params).then(call.resolve, call.reject);
+    this.#settleReadyWaiters();
   }
 
-  private onClosed(): void {
-    this.heartbeat.stop();
-    this.subscriptions.disconnected();
-    if (this.state_ === 'closed') {
-      this.socketClosed?.();
+  #onClosed(): void {
+    this.#heartbeat.stop();
+    this.#subscriptions.disconnected();
+    if (this.#state === 'closed') {
+      this.#socketClosed?.();
       return;
     }
-    const wasUp = this.state_ === 'ready' || this.state_ === 'logging-in';
-    this.state_ = 'reconnecting';
-    this.pending.rejectAll((method) => new DisconnectedError(method));
-    if (wasUp) this.disconnectListeners.emit((error) => this.report(error));
-    const delay = reconnectDelay(this.attempt, {
-      initialMs: this.options.reconnectDelayMs ?? connectDefaults.reconnectDelayMs,
-      maxMs: this.options.maxReconnectDelayMs ?? connectDefaults.maxReconnectDelayMs,
+    const wasUp = this.#state === 'ready' || this.#state === 'logging-in';
+    this.#state = 'reconnecting';
+    this.#pending.rejectAll((method) => new DisconnectedError(method));
+    if (wasUp) this.#disconnectListeners.emit((error) => this.#report(error));
+    const delay = reconnectDelay(this.#attempt, {
+      initialMs: this.#options.reconnectDelayMs ?? connectDefaults.reconnectDelayMs,
+      maxMs: this.#options.maxReconnectDelayMs ?? connectDefaults.maxReconnectDelayMs,
     });
-    this.attempt += 1;
-    this.reconnectTimer = setTimeout(() => {
-      if (this.state_ === 'reconnecting') {
-        this.state_ = 'connecting';
-        this.link.open();
+    this.#attempt += 1;
+    this.#reconnectTimer = setTimeout(() => {
+      if (this.#state === 'reconnecting') {
+        this.#state = 'connecting';
+        this.#link.open();
       }
     }, delay);
   }
 
-  private settleReadyWaiters(error?: Error): void {
-    const waiters = [...this.readyWaiters];
-    this.readyWaiters.clear();
+  #settleReadyWaiters(error?: Error): void {
+    const waiters = [...this.#readyWaiters];
+    this.#readyWaiters.clear();
     for (const waiter of waiters) {
       if (error === undefined) waiter.resolve();
       else waiter.reject(error);
     }
   }
 
-  private report(error: unknown): void {
+  /** Gives an error to `onError` (default: a process warning). Never throws: it runs in handlers. */
+  #report(error: unknown): void {
     const asError = error instanceof Error ? error : new Error(String(error));
-    if (this.options.onError !== undefined) this.options.onError(asError);
-    else warn(asError);
+    const { onError } = this.#options;
+    if (onError === undefined) {
+      warn(asError);
+      return;
+    }
+    try {
+      onError(asError);
+    } catch (thrown) {
+      warn(new Error(`CumulusConnection: onError threw (${String(thrown)}) on: ${asError.message}`, { cause: asError }));
+    }
   }
 }
 

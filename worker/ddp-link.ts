@@ -27,9 +27,9 @@ export interface DdpLinkHandlers {
 }
 
 export class DdpLink {
-  private readonly core: DDPCore;
+  readonly #core: DDPCore;
   /** Whether the current socket has not reported its close yet (ws may report it twice). */
-  private open_ = false;
+  #open = false;
 
   constructor(endpoint: string, handlers: DdpLinkHandlers, SocketConstructor: unknown = WebSocket) {
     const client = new SimpleDDP({
@@ -39,24 +39,24 @@ export class DdpLink {
       autoReconnect: false,
       clearDataOnReconnection: false,
     });
-    this.core = client.ddpConnection;
-    this.core.socket.on('message:in', (message) => handlers.message(message));
-    this.core.socket.on('close', () => {
-      if (!this.open_) return;
-      this.open_ = false;
+    this.#core = client.ddpConnection;
+    this.#core.socket.on('message:in', (message) => handlers.message(message));
+    this.#core.socket.on('close', () => {
+      if (!this.#open) return;
+      this.#open = false;
       handlers.closed();
     });
   }
 
   /** Opens a socket; simpleddp sends `connect` once it is open. */
   open(): void {
-    this.open_ = true;
-    this.core.connect();
+    this.#open = true;
+    this.#core.connect();
   }
 
   /** Whether the DDP handshake is done and the socket is up. */
   get connected(): boolean {
-    return this.core.status === 'connected' && this.core.socket.rawSocket !== null;
+    return this.#core.status === 'connected' && this.#core.socket.rawSocket !== null;
   }
 
   /**
@@ -66,45 +66,45 @@ export class DdpLink {
    */
   method(name: string, params: unknown[]): string {
     try {
-      return this.core.method(name, params);
+      return this.#core.method(name, params);
     } catch (error) {
-      this.core.messageQueue.queue.shift();
+      this.#core.messageQueue.queue.shift();
       throw error;
     }
   }
 
   sub(name: string, params: unknown[]): string {
-    return this.core.sub(name, params);
+    return this.#core.sub(name, params);
   }
 
   unsub(id: string): void {
-    this.core.unsub(id);
+    this.#core.unsub(id);
   }
 
   /** Sends a raw message (a heartbeat ping) if the socket is up. */
   send(message: Record<string, unknown>): void {
-    if (this.connected) this.core.socket.send(message);
+    if (this.connected) this.#core.socket.send(message);
   }
 
   /** Closes the socket gracefully: what was sent before still goes out. */
   drop(): void {
-    this.core.socket.close();
+    this.#core.socket.close();
   }
 
   /** Cuts the socket at once (a dead peer will never answer a close handshake). */
   cut(): void {
-    const raw = this.core.socket.rawSocket;
+    const raw = this.#core.socket.rawSocket;
     if (raw?.terminate !== undefined) raw.terminate();
     else raw?.close();
   }
 
   /** Closes for good; simpleddp will not reconnect on its own. */
   close(): void {
-    this.core.disconnect();
+    this.#core.disconnect();
   }
 
   /** Whether a socket is open or opening. */
   get active(): boolean {
-    return this.open_;
+    return this.#open;
   }
 }

@@ -10,46 +10,51 @@ export interface HeartbeatHooks {
 }
 
 export class Heartbeat {
-  private timer: NodeJS.Timeout | undefined;
-  private heard = true;
-  private pinged = false;
-  private count = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #heard = true;
+  #pinged = false;
+  #count = 0;
+  readonly #intervalMs: number;
+  readonly #hooks: HeartbeatHooks;
 
-  constructor(private readonly intervalMs: number, private readonly hooks: HeartbeatHooks) {}
+  constructor(intervalMs: number, hooks: HeartbeatHooks) {
+    this.#intervalMs = intervalMs;
+    this.#hooks = hooks;
+  }
 
   start(): void {
     this.stop();
-    if (this.intervalMs <= 0) return;
-    this.heard = true;
-    this.pinged = false;
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    if (this.#intervalMs <= 0) return;
+    this.#heard = true;
+    this.#pinged = false;
+    this.#timer = setInterval(() => this.#tick(), this.#intervalMs);
     // A heartbeat alone must not keep a process alive.
-    this.timer.unref();
+    this.#timer.unref();
   }
 
   /** Any message from the server is a sign of life. */
   heardFrom(): void {
-    this.heard = true;
+    this.#heard = true;
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
-  private tick(): void {
-    if (this.heard) {
-      this.heard = false;
-      this.pinged = false;
+  #tick(): void {
+    if (this.#heard) {
+      this.#heard = false;
+      this.#pinged = false;
       return;
     }
-    if (this.pinged) {
+    if (this.#pinged) {
       this.stop();
-      this.hooks.dead();
+      this.#hooks.dead();
       return;
     }
-    this.pinged = true;
-    this.count += 1;
-    this.hooks.ping(`hb${this.count}`);
+    this.#pinged = true;
+    this.#count += 1;
+    this.#hooks.ping(`hb${this.#count}`);
   }
 }

@@ -20,14 +20,17 @@ export type { GetJobOptions, GetWorkOptions } from './job-reads.ts';
 export type { JobData, JobDocument, RepeatOptions, RetryOptions } from './job-builder.ts';
 export type { CancelOptions, NoOptions, ReadyOptions, RestartOptions, ShutdownServerOptions } from './job-admin.ts';
 export type { DoneOptions, FailOptions } from './completion.ts';
-export { JobQueue, type ShutdownLevel, type ShutdownOptions } from './job-queue.ts';
+export { JobQueue, type JobQueueEvents, type ShutdownLevel, type ShutdownOptions } from './job-queue.ts';
+export type { JobFactory } from './job-factory.ts';
 export {
   queueDefaults, type CallbackWorker, type JobQueueOptions, type JobWorker, type PromiseWorker, type WorkerCallback, type WorkOf,
 } from './queue-options.ts';
 export type { JobRoot } from './job-root.ts';
 export type { SaveOptions } from './save-many.ts';
 export type { JobResult, WaitOptions } from './wait-for-job.ts';
-export type { NodeCallback } from './callback-style.ts';
+export type {
+  AnswerFor, AnswerType, CallbackAlone, GenericWithCallback, ItselfAnswer, NodeCallback, WithCallback,
+} from './callback-style.ts';
 export { ConnectionClosedError, DisconnectedError, JobFailedError, JobNotFoundError, WaitTimeoutError } from './errors.ts';
 export { CumulusError } from '../shared/errors.ts';
 export {

@@ -1,6 +1,6 @@
 /**
  * The job document a producer builds, field for field what meteor-job 1.5.2 sends: the
- * defaults of `new Job(root, type, data)` and what each builder call stores (PROTOCOL §3.1).
+ * defaults of `new Job(root, type, data)` and what each builder call stores (docs/PROTOCOL.md §3.1).
  * Plain functions over the document; `Job` wraps them in its chainable methods.
  */
 import {

@@ -1,6 +1,6 @@
 /**
  * Typed job-collection calls: the parameters come from the shared method schemas, the answers
- * from the table below (PROTOCOL §2.3 and the Cumulus extensions in `shared/methods.ts`).
+ * from the table below (docs/PROTOCOL.md §2.3 and the Cumulus extensions in `shared/methods.ts`).
  */
 import type { JobDoc } from '../shared/job-doc.ts';
 import { methodName, type JobMethodName, type MethodParams } from '../shared/methods.ts';

@@ -1,32 +1,41 @@
 /**
  * `JobQueue`: runs a worker over the jobs of one or more types, never more than `concurrency`
  * calls at a time, with meteor-job's options, methods and shutdown levels, and a core in the
- * spirit of p-queue (a local queue, a set of running tasks, `onIdle()`).
+ * spirit of p-queue (a local queue, a set of running tasks, `onIdle()`, `onEmpty()`,
+ * `onSizeLessThan()`, and typed events).
  *
  * Work arrives without polling: the queue keeps one `getWork` with `waitMs` outstanding while it
  * has room, which the server answers as soon as a job is ready; and a finished job claims the
  * next in the same round trip (`jobDone` with `next`). `pollInterval` is only a backstop. After
  * a reconnect the queue tells the server which runs it still holds (`reclaimRuns`) and forgets
  * those the server no longer has running.
+ *
+ * Nothing the queue does in the background can become an unhandled rejection: its errors, and
+ * those of user callbacks it calls, go to `errorCallback` and the `error` listeners, and what
+ * `errorCallback` throws to a process warning.
  */
 import type { JobDoc } from '../shared/job-doc.ts';
 import { cumulusLimits } from '../shared/methods.ts';
-import { attempt, deliver, type NodeCallback } from './callback-style.ts';
+import { callStyle, defineMethods, type WithCallback } from './callback-style.ts';
 import { sendDone } from './completion.ts';
+import { warn } from './connection-options.ts';
 import type { CumulusConnection } from './connection.ts';
 import { DisconnectedError } from './errors.ts';
 import { chunks } from './job-admin.ts';
 import { asPayload, type JobData } from './job-builder.ts';
+import type { JobFactory } from './job-factory.ts';
 import { callJobMethod } from './job-methods.ts';
 import { connectionOf, rootName, type JobRoot } from './job-root.ts';
-import { Job } from './job.ts';
+import type { Job } from './job.ts';
+import { QueueEvents, type JobQueueEvents } from './queue-events.ts';
 import {
   checkedTypes, queueSettings, type CallbackWorker, type JobQueueOptions, type JobWorker, type PromiseWorker,
   type QueueSettings,
 } from './queue-options.ts';
-import { isReported, markReported } from './run-state.ts';
+import { isReported, markReported, observeRun, runAccepted, type RunOutcome } from './run-state.ts';
 
 export type { CallbackWorker, JobQueueOptions, JobWorker, PromiseWorker, WorkOf, WorkerCallback } from './queue-options.ts';
+export type { JobQueueEvents } from './queue-events.ts';
 
 /**
  * How a queue stops (meteor-job's levels): `soft` finishes queued and running jobs; `normal`
@@ -49,6 +58,12 @@ interface Task<D extends JobData> {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** A promise of `onIdle()`, `onEmpty()` or `onSizeLessThan()`, resolved once `until` holds. */
+interface Waiter {
+  until(): boolean;
+  resolve(): void;
+}
+
 const shutdownRank: Record<ShutdownLevel, number> = { soft: 0, normal: 1, hard: 2 };
 const shutdownError = 'Worker shutdown';
 
@@ -56,76 +71,120 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Runs a worker over the jobs of some types; made by {@link Job.processJobs}. Tells what it does
+ * through typed events, e.g. `queue.on('completed', (job, result) => …)`: see {@link JobQueueEvents}.
+ */
 export class JobQueue<D extends JobData = JobData> {
   /** The collection root's name. */
   readonly root: string;
   readonly types: readonly string[];
-  private readonly handle: JobRoot;
-  private readonly connection: CumulusConnection;
-  private readonly settings: QueueSettings;
+  readonly #handle: JobRoot;
+  readonly #connection: CumulusConnection;
+  readonly #settings: QueueSettings;
   /** One job or an array, by `payload`; the static type was checked by `Job.processJobs`. */
-  private readonly worker: JobWorker<Work<D>>;
-  private queued: Job<D>[] = [];
-  private readonly tasks = new Set<Task<D>>();
+  readonly #worker: JobWorker<Work<D>>;
+  readonly #toJob: JobFactory;
+  readonly #events = new QueueEvents<D>();
+  #queued: Job<D>[] = [];
+  readonly #tasks = new Set<Task<D>>();
   /** A getWork, or a jobDone claiming the next jobs, is in flight: never two at once. */
-  private fetching = false;
-  private paused_ = true;
-  private pollTimer: NodeJS.Timeout | undefined;
+  #fetching = false;
+  #paused = true;
+  /** Whether the listeners were told of the current idle spell (a new queue is idle untold). */
+  #idleTold = true;
+  #pollTimer: NodeJS.Timeout | undefined;
   /** Runs the server no longer has running (found after a reconnect): never reported. */
-  private readonly lost = new WeakSet<Job<D>>();
-  private readonly shutdownFails = new Set<Promise<unknown>>();
-  private stopping: ShutdownLevel | undefined;
-  private shutdownPromise: Promise<void> | undefined;
-  private shutdownDone: (() => void) | undefined;
-  private idleWaiters: (() => void)[] = [];
-  private readonly stopListening: () => void;
+  readonly #lost = new WeakSet<Job<D>>();
+  readonly #shutdownFails = new Set<Promise<unknown>>();
+  #stopping: ShutdownLevel | undefined;
+  #shutdownPromise: Promise<void> | undefined;
+  #shutdownDone: (() => void) | undefined;
+  readonly #waiters = new Set<Waiter>();
+  readonly #stopListening: () => void;
 
-  /** Use {@link Job.processJobs}, which types the worker by `payload`; here it is unchecked. */
-  constructor(root: JobRoot, type: string | readonly string[], options: JobQueueOptions, worker: JobWorker<never>) {
+  /**
+   * Prefer {@link Job.processJobs}, which types the worker by `payload` (here it is unchecked)
+   * and passes `Job.makeJob` as `toJob`, which makes the job objects of the claimed documents.
+   */
+  constructor(root: JobRoot, type: string | readonly string[], options: JobQueueOptions, worker: JobWorker<never>, toJob: JobFactory) {
     this.root = rootName(root);
-    this.connection = connectionOf(root);
+    this.#connection = connectionOf(root);
     // Every call about the queue's jobs goes over the connection that claimed them, whatever
     // becomes the default connection later.
-    this.handle = { root: this.root, connection: this.connection };
+    this.#handle = { root: this.root, connection: this.#connection };
     this.types = checkedTypes(type);
-    this.settings = queueSettings(options);
+    this.#settings = queueSettings(options);
     if (typeof worker !== 'function') throw new TypeError('JobQueue: the worker must be a function');
-    this.worker = worker as JobWorker<Work<D>>;
-    this.stopListening = this.connection.onReconnect(() => void this.resync());
+    if (typeof toJob !== 'function') throw new TypeError('JobQueue: toJob must be a function (Job.makeJob)');
+    this.#worker = worker as JobWorker<Work<D>>;
+    this.#toJob = toJob;
+    this.#stopListening = this.#connection.onReconnect(() => this.#background(this.#resync()));
     this.resume();
     // A connection not up yet (created without connect()) has no reconnect to wait for.
-    this.connection.whenReady().then(() => this.fetch(), () => undefined);
+    this.#background(this.#connection.whenReady().then(() => this.#fetch(), () => undefined));
   }
 
   /** Jobs held locally, not started yet. */
   length(): number {
-    return this.queued.length;
+    return this.#queued.length;
   }
 
   /** Worker calls in flight. */
   running(): number {
-    return this.tasks.size;
+    return this.#tasks.size;
   }
 
   /** Nothing queued and nothing running. */
   idle(): boolean {
-    return this.queued.length + this.tasks.size === 0;
+    return this.#queued.length + this.#tasks.size === 0;
   }
 
   /** As many worker calls in flight as `concurrency` allows. */
   full(): boolean {
-    return this.tasks.size >= this.settings.concurrency;
+    return this.#tasks.size >= this.#settings.concurrency;
   }
 
   /** Whether `pause()` (or a shutdown) stopped it. */
   get paused(): boolean {
-    return this.paused_;
+    return this.#paused;
   }
 
   /** Resolves when nothing is queued or running (at once if so now). */
   onIdle(): Promise<void> {
-    if (this.idle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.#when(() => this.idle());
+  }
+
+  /** Resolves when nothing is queued locally (at once if so now); running jobs may go on. */
+  onEmpty(): Promise<void> {
+    return this.#when(() => this.#queued.length === 0);
+  }
+
+  /** Resolves when fewer than `limit` jobs are queued locally (at once if so now). */
+  onSizeLessThan(limit: number): Promise<void> {
+    return this.#when(() => this.#queued.length < limit);
+  }
+
+  /** Calls `listener` at every `event`; see {@link JobQueueEvents}. */
+  on<E extends keyof JobQueueEvents<D>>(event: E, listener: JobQueueEvents<D>[E]): this {
+    this.#events.on(event, listener);
+    return this;
+  }
+
+  /** Calls `listener` at the next `event` only. */
+  once<E extends keyof JobQueueEvents<D>>(event: E, listener: JobQueueEvents<D>[E]): this {
+    this.#events.once(event, listener);
+    return this;
+  }
+
+  /** Removes a listener added with `on` or `once`. */
+  off<E extends keyof JobQueueEvents<D>>(event: E, listener: JobQueueEvents<D>[E]): this {
+    this.#events.off(event, listener);
+    return this;
   }
 
   /**
@@ -133,29 +192,31 @@ export class JobQueue<D extends JobData = JobData> {
    * waiting on the server may still bring jobs: they are held, not started, until `resume()`.
    */
   pause(): this {
-    if (this.paused_) return this;
-    this.paused_ = true;
-    this.stopPolling();
+    if (this.#paused) return this;
+    this.#paused = true;
+    this.#stopPolling();
+    this.#emit('paused');
     return this;
   }
 
   /** Asks for work and starts jobs again (a queue starts resumed). Not after a shutdown. */
   resume(): this {
-    if (!this.paused_ || this.stopping !== undefined) return this;
-    this.paused_ = false;
-    if (this.settings.pollInterval > 0) {
-      this.pollTimer = setInterval(() => this.fetch(), this.settings.pollInterval);
+    if (!this.#paused || this.#stopping !== undefined) return this;
+    this.#paused = false;
+    if (this.#settings.pollInterval > 0) {
+      this.#pollTimer = setInterval(() => this.#fetch(), this.#settings.pollInterval);
       // The backstop alone must not keep a process alive whose connection was closed.
-      this.pollTimer.unref();
+      this.#pollTimer.unref();
     }
-    this.fetch();
-    this.process();
+    this.#emit('resumed');
+    this.#fetch();
+    this.#process();
     return this;
   }
 
   /** Asks for work now (e.g. when a producer in the same process just saved a job). */
   trigger(): this {
-    if (!this.paused_) this.fetch();
+    if (!this.#paused) this.#fetch();
     return this;
   }
 
@@ -167,132 +228,146 @@ export class JobQueue<D extends JobData = JobData> {
    * close the connection afterwards and the server answers it with nothing. Jobs it brings back
    * while the connection stays open are failed like queued ones.
    */
-  shutdown(options?: ShutdownOptions): Promise<void>;
-  shutdown(cb: NodeCallback<void>): void;
-  shutdown(options: ShutdownOptions, cb: NodeCallback<void>): void;
-  shutdown(options?: ShutdownOptions | NodeCallback<void>, cb?: NodeCallback<void>): Promise<void> | void {
-    const [given, callback] = typeof options === 'function' ? [{}, options] : [options ?? {}, cb];
-    return deliver(attempt(() => this.stop(given.level ?? 'normal')), callback);
+  declare shutdown: WithCallback<[], ShutdownOptions, void>;
+
+  static {
+    defineMethods(this.prototype, {
+      shutdown: callStyle(0, function (this: JobQueue, given) {
+        return this.#stop(given.level ?? 'normal');
+      }),
+    });
   }
 
   // ---- fetching ----
 
   /** How many jobs the queue can take now: meteor-job's formula. */
-  private room(running = this.tasks.size): number {
-    const { prefetch, payload, concurrency } = this.settings;
-    return prefetch + payload * (concurrency - running) - this.queued.length;
+  #room(running = this.#tasks.size): number {
+    const { prefetch, payload, concurrency } = this.#settings;
+    return prefetch + payload * (concurrency - running) - this.#queued.length;
   }
 
-  private fetch(): void {
-    if (this.fetching || this.paused_ || this.stopping !== undefined || !this.connection.connected) return;
-    const maxJobs = this.room();
+  #fetch(): void {
+    if (this.#fetching || this.#paused || this.#stopping !== undefined || !this.#connection.connected) return;
+    const maxJobs = this.#room();
     if (maxJobs <= 0) return;
-    const { workTimeout, waitMs } = this.settings;
+    const { workTimeout, waitMs } = this.#settings;
     const options = {
       maxJobs,
       ...(workTimeout === undefined ? {} : { workTimeout }),
       ...(waitMs > 0 ? { waitMs } : {}),
     };
-    this.fetching = true;
+    this.#fetching = true;
     const started = Date.now();
-    callJobMethod(this.handle, 'getWork', [this.types as string[], options]).then(
+    const answered = callJobMethod(this.#handle, 'getWork', [this.types as string[], options]).then(
       (docs) => {
-        this.fetching = false;
+        this.#fetching = false;
         if (!Array.isArray(docs)) {
-          this.report(new Error('Nonarray response from server from getWork()'));
+          this.#report(new Error('Nonarray response from server from getWork()'));
           return;
         }
-        if (docs.length > maxJobs) this.report(new Error(`getWork() returned jobs (${docs.length}) in excess of maxJobs (${maxJobs})`));
-        this.accept(docs);
+        if (docs.length > maxJobs) this.#report(new Error(`getWork() returned jobs (${docs.length}) in excess of maxJobs (${maxJobs})`));
+        this.#accept(docs);
         // Ask again at once when work came, or when the server held the request until its time
         // was up; an instant empty answer (a server that does not wait, or one shut down) waits
         // for the next event or poll.
-        if (docs.length > 0 || (waitMs > 0 && Date.now() - started >= waitMs / 2)) this.fetch();
+        if (docs.length > 0 || (waitMs > 0 && Date.now() - started >= waitMs / 2)) this.#fetch();
       },
       (error: unknown) => {
-        this.fetching = false;
+        this.#fetching = false;
         // A dropped connection is no error of the queue's: it resumes after the reconnect.
-        if (!(error instanceof DisconnectedError)) this.report(new Error(`Received error from getWork(): ${String(error)}`));
+        if (!(error instanceof DisconnectedError)) this.#report(new Error(`Received error from getWork(): ${String(error)}`));
       },
     );
+    this.#background(answered);
   }
 
   /**
    * Queues claimed jobs. Jobs a request still under way brings after shutdown began are run
    * while a soft shutdown is in progress, and otherwise given back (failed, as queued jobs are).
+   * A document no job can be made of is reported and skipped.
    */
-  private accept(docs: readonly JobDoc[]): void {
-    if (docs.length === 0) return;
-    const jobs = docs.map((doc) => new Job<D>(this.handle, doc));
-    const softInProgress = this.stopping === 'soft' && this.shutdownDone !== undefined;
-    if (this.stopping !== undefined && !softInProgress) {
-      this.failAtShutdown(jobs);
+  #accept(docs: readonly JobDoc[]): void {
+    const jobs: Job<D>[] = [];
+    for (const doc of docs) {
+      try {
+        const job = this.#toJob(this.#handle, doc) as Job<D>;
+        observeRun(job, (outcome) => this.#settled(job, outcome));
+        jobs.push(job);
+      } catch (error) {
+        this.#report(new Error(`Received a malformed job from the server (${String((doc as { _id?: unknown } | null)?._id)}): ${asError(error).message}`));
+      }
+    }
+    if (jobs.length === 0) return;
+    const softInProgress = this.#stopping === 'soft' && this.#shutdownDone !== undefined;
+    if (this.#stopping !== undefined && !softInProgress) {
+      this.#failAtShutdown(jobs);
       return;
     }
-    this.queued.push(...jobs);
-    this.process();
+    this.#queued.push(...jobs);
+    this.#process();
   }
 
-  private stopPolling(): void {
-    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
-    this.pollTimer = undefined;
+  #stopPolling(): void {
+    if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
+    this.#pollTimer = undefined;
   }
 
   // ---- running ----
 
-  private process(): void {
-    const { concurrency, payload } = this.settings;
-    const starting = this.stopping === 'soft' || (!this.paused_ && this.stopping === undefined);
-    while (starting && this.tasks.size < concurrency && this.queued.length > 0) {
-      const task: Task<D> = { jobs: this.queued.splice(0, payload) };
-      this.tasks.add(task);
+  #process(): void {
+    const { concurrency, payload } = this.#settings;
+    const starting = this.#stopping === 'soft' || (!this.#paused && this.#stopping === undefined);
+    while (starting && this.#tasks.size < concurrency && this.#queued.length > 0) {
+      const task: Task<D> = { jobs: this.#queued.splice(0, payload) };
+      this.#tasks.add(task);
       // Outside this loop, so that a worker that calls back at once cannot nest starts.
-      queueMicrotask(() => this.run(task));
+      queueMicrotask(() => this.#run(task));
     }
-    this.checkIdle();
+    this.#changed();
   }
 
-  private run(task: Task<D>): void {
-    const work = (this.settings.payload > 1 ? task.jobs : task.jobs[0]) as Work<D>;
-    if (this.worker.length >= 2) this.runWithCallback(task, work, this.worker as CallbackWorker<Work<D>>);
-    else void this.runPromise(task, work, this.worker as PromiseWorker<Work<D>>);
+  #run(task: Task<D>): void {
+    this.#emit('active', task.jobs);
+    const work = (this.#settings.payload > 1 ? task.jobs : task.jobs[0]) as Work<D>;
+    if (this.#worker.length >= 2) this.#runWithCallback(task, work, this.#worker as CallbackWorker<Work<D>>);
+    else this.#background(this.#runPromise(task, work, this.#worker as PromiseWorker<Work<D>>));
   }
 
-  private runWithCallback(task: Task<D>, work: Work<D>, worker: CallbackWorker<Work<D>>): void {
+  #runWithCallback(task: Task<D>, work: Work<D>, worker: CallbackWorker<Work<D>>): void {
     let called = false;
     const cb = (): void => {
       if (called) {
-        this.report(new Error('Worker callback called multiple times'));
-        if (this.settings.callbackStrict) throw new Error('JobQueue: worker callback was invoked multiple times');
+        this.#report(new Error('Worker callback called multiple times'));
+        if (this.#settings.callbackStrict) throw new Error('JobQueue: worker callback was invoked multiple times');
         return;
       }
       called = true;
-      this.finish(task);
+      this.#finish(task);
     };
     try {
       const returned: unknown = worker(work, cb);
-      if (isThenable(returned)) returned.then(undefined, (error: unknown) => this.report(error));
+      if (isThenable(returned)) returned.then(undefined, (error: unknown) => this.#report(error));
     } catch (error) {
       // A worker that throws before calling back would hold its slot forever.
-      this.report(error);
-      if (!called) void this.complete(task, { ok: false, error }).then(cb);
+      this.#report(error);
+      if (!called) this.#background(this.#complete(task, { ok: false, error }).then(() => this.#finish(task)));
     }
   }
 
-  private async runPromise(task: Task<D>, work: Work<D>, worker: PromiseWorker<Work<D>>): Promise<void> {
+  async #runPromise(task: Task<D>, work: Work<D>, worker: PromiseWorker<Work<D>>): Promise<void> {
     let outcome: Outcome;
     try {
       outcome = { ok: true, value: await worker(work) };
     } catch (error) {
       outcome = { ok: false, error };
     }
-    await this.complete(task, outcome);
-    this.finish(task);
+    await this.#complete(task, outcome);
+    this.#finish(task);
   }
 
   /** Reports the task's jobs the worker left unreported; the last done may claim the next jobs. */
-  private async complete(task: Task<D>, outcome: Outcome): Promise<void> {
-    const open = task.jobs.filter((job) => !isReported(job) && !this.lost.has(job));
+  async #complete(task: Task<D>, outcome: Outcome): Promise<void> {
+    const open = task.jobs.filter((job) => !isReported(job) && !this.#lost.has(job));
     if (open.length === 0) return;
     try {
       if (!outcome.ok) {
@@ -301,15 +376,15 @@ export class JobQueue<D extends JobData = JobData> {
       }
       const last = open.pop() as Job<D>;
       await Promise.all(open.map((job) => job.done(outcome.value)));
-      await this.doneAndClaim(last, outcome.value);
+      await this.#doneAndClaim(last, outcome.value);
     } catch (error) {
-      this.report(error);
+      this.#report(error);
     }
   }
 
-  private async doneAndClaim(job: Job<D>, value: unknown): Promise<void> {
-    const room = this.room(this.tasks.size - 1);
-    const claim = this.settings.claimNext && !this.fetching && !this.paused_ && this.stopping === undefined && this.connection.connected && room > 0;
+  async #doneAndClaim(job: Job<D>, value: unknown): Promise<void> {
+    const room = this.#room(this.#tasks.size - 1);
+    const claim = this.#settings.claimNext && !this.#fetching && !this.#paused && this.#stopping === undefined && this.#connection.connected && room > 0;
     if (!claim) {
       await job.done(value);
       return;
@@ -317,97 +392,143 @@ export class JobQueue<D extends JobData = JobData> {
     const { _id: id, runId } = job.doc;
     if (id === undefined || runId === null) throw new Error('A queued job has no id or runId');
     markReported(job);
-    this.fetching = true;
-    let claimed: JobDoc[] = [];
+    this.#fetching = true;
+    let answer;
     try {
-      const { workTimeout } = this.settings;
+      const { workTimeout } = this.#settings;
       const next = { type: [...this.types], maxJobs: room, ...(workTimeout === undefined ? {} : { workTimeout }) };
-      claimed = (await sendDone({ root: this.handle, id, runId }, asPayload(value, {}), {}, next)).jobs;
+      answer = await sendDone({ root: this.#handle, id, runId }, asPayload(value, {}), {}, next);
     } finally {
-      this.fetching = false;
+      this.#fetching = false;
     }
-    this.accept(claimed);
+    if (answer.done !== false) runAccepted(job, { ok: true, result: value });
+    this.#accept(answer.jobs);
   }
 
-  private finish(task: Task<D>): void {
-    if (!this.tasks.delete(task)) return;
-    this.process();
-    if (this.stopping === undefined) this.fetch();
-    this.checkShutdown();
+  #finish(task: Task<D>): void {
+    if (!this.#tasks.delete(task)) return;
+    this.#process();
+    if (this.#stopping === undefined) this.#fetch();
+    this.#checkShutdown();
   }
 
-  private checkIdle(): void {
-    if (!this.idle() || this.idleWaiters.length === 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+  /** A report on one of the queue's jobs was accepted: tell the listeners. */
+  #settled(job: Job<D>, outcome: RunOutcome): void {
+    if (outcome.ok) this.#emit('completed', job, outcome.result);
+    else this.#emit('failed', job, outcome.error);
+  }
+
+  // ---- waiting and telling ----
+
+  #when(until: () => boolean): Promise<void> {
+    if (until()) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.add({ until, resolve }));
+  }
+
+  /** After jobs were queued, started or finished: tells the `idle` listeners and the waiters due. */
+  #changed(): void {
+    if (!this.idle()) this.#idleTold = false;
+    else if (!this.#idleTold) {
+      this.#idleTold = true;
+      this.#emit('idle');
+    }
+    for (const waiter of this.#waiters) {
+      if (!waiter.until()) continue;
+      this.#waiters.delete(waiter);
+      waiter.resolve();
+    }
+  }
+
+  #emit<E extends keyof JobQueueEvents<D>>(event: E, ...args: Parameters<JobQueueEvents<D>[E]>): void {
+    this.#events.emit(event, (error) => this.#report(error), ...args);
+  }
+
+  /** Gives an error to `errorCallback` and the `error` listeners. Never throws. */
+  #report(error: unknown): void {
+    const reported = asError(error);
+    const heard = this.#events.listens('error');
+    // A throwing `error` listener is not reported again: that could go round for ever.
+    this.#events.emit('error', warn, reported);
+    const { errorCallback } = this.#settings;
+    if (errorCallback === undefined) {
+      if (!heard) warn(reported);
+      return;
+    }
+    try {
+      errorCallback(reported);
+    } catch (thrown) {
+      warn(new Error(`JobQueue: errorCallback threw (${String(thrown)}) on: ${reported.message}`, { cause: reported }));
+    }
+  }
+
+  /** Runs `promise` in the background: whatever it rejects with is reported. */
+  #background(promise: Promise<unknown>): void {
+    promise.catch((error: unknown) => this.#report(error));
   }
 
   // ---- reconnect ----
 
   /** After a reconnect: keep the runs the server still has running for us, drop the others. */
-  private async resync(): Promise<void> {
-    const held = [...this.queued, ...[...this.tasks].flatMap((task) => task.jobs)].filter((job) => !isReported(job) && !this.lost.has(job));
+  async #resync(): Promise<void> {
+    const held = [...this.#queued, ...[...this.#tasks].flatMap((task) => task.jobs)].filter((job) => !isReported(job) && !this.#lost.has(job));
     try {
       const alive = new Set<string>();
       for (const part of chunks(held, cumulusLimits.maxBatch)) {
         const runs = part.map((job) => ({ id: job.doc._id as string, runId: job.doc.runId as string }));
-        for (const id of await callJobMethod(this.handle, 'reclaimRuns', [runs])) alive.add(id);
+        for (const id of await callJobMethod(this.#handle, 'reclaimRuns', [runs])) alive.add(id);
       }
-      for (const job of held) if (!alive.has(job.doc._id as string)) this.lost.add(job);
-      this.queued = this.queued.filter((job) => !this.lost.has(job));
+      for (const job of held) if (!alive.has(job.doc._id as string)) this.#lost.add(job);
+      this.#queued = this.#queued.filter((job) => !this.#lost.has(job));
     } catch (error) {
       // Dropped again: the next reconnect tries again. Anything else: keep every run.
       if (error instanceof DisconnectedError) return;
-      this.report(new Error(`Could not reclaim running jobs after a reconnect: ${String(error)}`));
+      this.#report(new Error(`Could not reclaim running jobs after a reconnect: ${String(error)}`));
     }
-    this.process();
-    this.fetch();
+    this.#process();
+    this.#fetch();
   }
 
   // ---- shutdown ----
 
-  private stop(level: ShutdownLevel): Promise<void> {
-    if (this.stopping !== undefined && shutdownRank[level] <= shutdownRank[this.stopping]) {
-      return this.shutdownPromise as Promise<void>;
+  #stop(level: ShutdownLevel): Promise<void> {
+    if (this.#stopping !== undefined && shutdownRank[level] <= shutdownRank[this.#stopping]) {
+      return this.#shutdownPromise as Promise<void>;
     }
-    this.stopping = level;
-    this.paused_ = true;
-    this.stopPolling();
-    if (level !== 'soft') this.failAtShutdown(this.queued.splice(0));
-    if (level === 'hard') this.failAtShutdown([...this.tasks].flatMap((task) => task.jobs));
-    this.shutdownPromise ??= new Promise<void>((resolve) => {
-      this.shutdownDone = resolve;
+    const wasPaused = this.#paused;
+    this.#stopping = level;
+    this.#paused = true;
+    this.#stopPolling();
+    if (!wasPaused) this.#emit('paused');
+    if (level !== 'soft') this.#failAtShutdown(this.#queued.splice(0));
+    if (level === 'hard') this.#failAtShutdown([...this.#tasks].flatMap((task) => task.jobs));
+    this.#shutdownPromise ??= new Promise<void>((resolve) => {
+      this.#shutdownDone = resolve;
     });
     // Soft: the queued jobs still start, even if the queue was paused.
-    this.process();
-    this.checkShutdown();
-    return this.shutdownPromise;
+    this.#process();
+    this.#checkShutdown();
+    return this.#shutdownPromise;
   }
 
-  private failAtShutdown(jobs: readonly Job<D>[]): void {
+  #failAtShutdown(jobs: readonly Job<D>[]): void {
     for (const job of jobs) {
-      if (isReported(job) || this.lost.has(job)) continue;
-      const failing = job.fail(shutdownError).catch((error: unknown) => this.report(error));
-      this.shutdownFails.add(failing);
-      void failing.then(() => {
-        this.shutdownFails.delete(failing);
-        this.checkShutdown();
-      });
+      if (isReported(job) || this.#lost.has(job)) continue;
+      const failing = job.fail(shutdownError).catch((error: unknown) => this.#report(error));
+      this.#shutdownFails.add(failing);
+      this.#background(failing.then(() => {
+        this.#shutdownFails.delete(failing);
+        this.#checkShutdown();
+      }));
     }
   }
 
-  private checkShutdown(): void {
-    if (this.stopping === undefined || this.shutdownDone === undefined || this.shutdownFails.size > 0) return;
+  #checkShutdown(): void {
+    if (this.#stopping === undefined || this.#shutdownDone === undefined || this.#shutdownFails.size > 0) return;
     // A hard shutdown does not wait for the workers it failed the jobs of.
-    if (this.stopping !== 'hard' && !this.idle()) return;
-    const done = this.shutdownDone;
-    this.shutdownDone = undefined;
-    this.stopListening();
+    if (this.#stopping !== 'hard' && !this.idle()) return;
+    const done = this.#shutdownDone;
+    this.#shutdownDone = undefined;
+    this.#stopListening();
     done();
-  }
-
-  private report(error: unknown): void {
-    this.settings.errorCallback(error instanceof Error ? error : new Error(String(error)));
   }
 }

@@ -1,15 +1,15 @@
 /**
  * The `Job` statics that read or claim jobs and answer them as `Job` objects: `getWork`,
- * `getJob`, `getJobs`. (`Job` imports them; they use `Job` only when called.)
+ * `getJob`, `getJobs`. `Job` makes them with {@link jobReads}, handing over how to make its
+ * objects (this module imports `Job` for its types only).
  */
-import { attempt, deliver, optionsAndCallback, type NodeCallback } from './callback-style.ts';
+import { callStyle, type AnswerType, type GenericWithCallback, type NodeCallback } from './callback-style.ts';
 import { chunks, chunkSizes } from './job-admin.ts';
 import type { JobData } from './job-builder.ts';
+import type { JobFactory } from './job-factory.ts';
 import { callJobMethod, type OptionsOf } from './job-methods.ts';
 import type { JobRoot } from './job-root.ts';
-import { Job } from './job.ts';
-
-type Cb<T> = NodeCallback<T>;
+import type { Job } from './job.ts';
 
 export type GetJobOptions = OptionsOf<'getJob'>;
 
@@ -22,70 +22,64 @@ export interface GetWorkOptions {
   waitMs?: number;
 }
 
-/**
- * Claims ready jobs of a type (or types): one job or undefined, or with `maxJobs` an array.
- * Workers normally use {@link Job.processJobs} instead.
- */
-export function getWork<D extends JobData = JobData>(root: JobRoot, type: string | readonly string[], options: GetWorkOptions & { maxJobs: number }): Promise<Job<D>[]>;
-export function getWork<D extends JobData = JobData>(root: JobRoot, type: string | readonly string[], options?: GetWorkOptions): Promise<Job<D> | undefined>;
-export function getWork<D extends JobData = JobData>(root: JobRoot, type: string | readonly string[], options: GetWorkOptions & { maxJobs: number }, cb: Cb<Job<D>[]>): void;
-export function getWork<D extends JobData = JobData>(root: JobRoot, type: string | readonly string[], cb: Cb<Job<D> | undefined>): void;
-export function getWork<D extends JobData = JobData>(root: JobRoot, type: string | readonly string[], options: GetWorkOptions, cb: Cb<Job<D> | undefined>): void;
-export function getWork<D extends JobData = JobData>(
-  root: JobRoot,
-  type: string | readonly string[],
-  options?: GetWorkOptions | Cb<never>,
-  cb?: Cb<never>,
-): Promise<Job<D>[] | Job<D> | undefined> | void {
-  // The callback's result type depends on the overload; inside, one wide type does.
-  type Answer = Job<D>[] | Job<D> | undefined;
-  const [given, callback] = optionsAndCallback<GetWorkOptions, Answer>(options as GetWorkOptions | Cb<Answer>, cb as Cb<Answer>);
-  return deliver(attempt(async () => {
+/** One job of the caller's data type, or undefined. */
+export interface OneJob extends AnswerType {
+  readonly type: Job<Extract<this['arg'], JobData>> | undefined;
+}
+
+/** Jobs of the caller's data type. */
+export interface ManyJobs extends AnswerType {
+  readonly type: Job<Extract<this['arg'], JobData>>[];
+}
+
+type Types = string | readonly string[];
+
+/** `getWork` with `maxJobs`, which answers an array (the options are required, unlike in the other forms). */
+interface GetWorkMany {
+  <D extends JobData = JobData>(root: JobRoot, type: Types, options: GetWorkOptions & { maxJobs: number }): Promise<Job<D>[]>;
+  <D extends JobData = JobData>(root: JobRoot, type: Types, options: GetWorkOptions & { maxJobs: number }, cb: NodeCallback<Job<D>[]>): void;
+}
+
+/** `Job.getWork`: with `maxJobs` an array of jobs, without it one job or undefined. */
+export type GetWork = GetWorkMany & GenericWithCallback<[root: JobRoot, type: Types], GetWorkOptions, OneJob, JobData>;
+
+/** `Job.getJob`. */
+export type GetJob = GenericWithCallback<[root: JobRoot, id: string], GetJobOptions, OneJob, JobData>;
+
+/** `Job.getJobs`. */
+export type GetJobs = GenericWithCallback<[root: JobRoot, ids: readonly string[]], GetJobOptions, ManyJobs, JobData>;
+
+export interface JobReads {
+  getWork: GetWork;
+  getJob: GetJob;
+  getJobs: GetJobs;
+}
+
+/** The read statics, answering the jobs `toJob` makes of the documents. */
+export function jobReads(toJob: JobFactory): JobReads {
+  // The answer's type depends on `maxJobs`, which GetWork's forms tell apart; inside, one wide type does.
+  type AnyWork = GenericWithCallback<[root: JobRoot, type: Types], GetWorkOptions, OneJob | ManyJobs, JobData>;
+  const getWork: AnyWork = callStyle(2, async (root, type, given) => {
     if (given.workTimeout !== undefined && !(Number.isInteger(given.workTimeout) && given.workTimeout > 0)) {
       throw new Error('getWork: workTimeout must be a positive integer');
     }
     const types = typeof type === 'string' ? [type] : [...type];
     const docs = await callJobMethod(root, 'getWork', [types, given]);
     if (!Array.isArray(docs)) throw new Error('Nonarray response from server from getWork()');
-    const jobs = docs.map((doc) => new Job<D>(root, doc));
+    const jobs = docs.map((doc) => toJob(root, doc));
     return given.maxJobs === undefined ? jobs[0] : jobs;
-  }), callback);
-}
+  });
 
-/** One job by id (`getLog`, `getFailures` to include those), or undefined. */
-export function getJob<D extends JobData = JobData>(root: JobRoot, id: string, options?: GetJobOptions): Promise<Job<D> | undefined>;
-export function getJob<D extends JobData = JobData>(root: JobRoot, id: string, cb: Cb<Job<D> | undefined>): void;
-export function getJob<D extends JobData = JobData>(root: JobRoot, id: string, options: GetJobOptions, cb: Cb<Job<D> | undefined>): void;
-export function getJob<D extends JobData = JobData>(
-  root: JobRoot,
-  id: string,
-  options?: GetJobOptions | Cb<Job<D> | undefined>,
-  cb?: Cb<Job<D> | undefined>,
-): Promise<Job<D> | undefined> | void {
-  const [given, callback] = optionsAndCallback<GetJobOptions, Job<D> | undefined>(options, cb);
-  return deliver(attempt(async (): Promise<Job<D> | undefined> => {
+  const getJob: GetJob = callStyle(2, async (root, id, given) => {
     const doc = await callJobMethod(root, 'getJob', [id, { getLog: false, ...given }]);
-    return doc === null || Array.isArray(doc) ? undefined : new Job<D>(root, doc);
-  }), callback);
-}
+    return doc === null || Array.isArray(doc) ? undefined : toJob(root, doc);
+  });
 
-/**
- * Many jobs by id, 32 per call as meteor-job asks. Missing ids are skipped (meteor-job added
- * a null per empty chunk and rebuilt each job from type and data only, losing its state).
- */
-export function getJobs<D extends JobData = JobData>(root: JobRoot, ids: readonly string[], options?: GetJobOptions): Promise<Job<D>[]>;
-export function getJobs<D extends JobData = JobData>(root: JobRoot, ids: readonly string[], cb: Cb<Job<D>[]>): void;
-export function getJobs<D extends JobData = JobData>(root: JobRoot, ids: readonly string[], options: GetJobOptions, cb: Cb<Job<D>[]>): void;
-export function getJobs<D extends JobData = JobData>(
-  root: JobRoot,
-  ids: readonly string[],
-  options?: GetJobOptions | Cb<Job<D>[]>,
-  cb?: Cb<Job<D>[]>,
-): Promise<Job<D>[]> | void {
-  const [given, callback] = optionsAndCallback(options, cb);
-  return deliver(attempt(async () => {
+  const getJobs: GetJobs = callStyle(2, async (root, ids, given) => {
     const parts = chunks(ids, chunkSizes.getJobs);
     const answers = await Promise.all(parts.map((part) => callJobMethod(root, 'getJob', [part, { getLog: false, ...given }])));
-    return answers.flatMap((docs) => (Array.isArray(docs) ? docs : [])).map((doc) => new Job<D>(root, doc));
-  }), callback);
+    return answers.flatMap((docs) => (Array.isArray(docs) ? docs : [])).map((doc) => toJob(root, doc));
+  });
+
+  return { getWork: getWork as unknown as GetWork, getJob, getJobs };
 }

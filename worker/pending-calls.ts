@@ -19,31 +19,31 @@ export interface ResultMessage {
 }
 
 export class PendingCalls {
-  private readonly calls = new Map<string, Pending>();
+  readonly #calls = new Map<string, Pending>();
 
   add(id: string, method: string): Promise<unknown> {
-    return new Promise((resolve, reject) => this.calls.set(id, { method, resolve, reject }));
+    return new Promise((resolve, reject) => this.#calls.set(id, { method, resolve, reject }));
   }
 
   /** Settles the call a `result` message answers; results for unknown ids are ignored. */
   settle(message: ResultMessage): void {
     if (typeof message.id !== 'string') return;
-    const call = this.calls.get(message.id);
+    const call = this.#calls.get(message.id);
     if (call === undefined) return;
-    this.calls.delete(message.id);
+    this.#calls.delete(message.id);
     if (message.error !== undefined && message.error !== null) call.reject(toError(message.error));
     else call.resolve(message.result);
   }
 
   /** Rejects every call in flight, each with the error `reason` makes for its method. */
   rejectAll(reason: (method: string) => Error): void {
-    const calls = [...this.calls.values()];
-    this.calls.clear();
+    const calls = [...this.#calls.values()];
+    this.#calls.clear();
     for (const call of calls) call.reject(reason(call.method));
   }
 
   get size(): number {
-    return this.calls.size;
+    return this.#calls.size;
   }
 }
 

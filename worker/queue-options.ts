@@ -3,7 +3,6 @@
  * the worker function's two accepted shapes.
  */
 import { cumulusLimits } from '../shared/methods.ts';
-import { warn } from './connection-options.ts';
 import type { Job } from './job.ts';
 import type { JobData } from './job-builder.ts';
 
@@ -58,7 +57,11 @@ export interface JobQueueOptions<P extends number = number> {
   claimNext?: boolean;
   /** Throw when a worker calls its callback twice (it is always reported). Default false. */
   callbackStrict?: boolean;
-  /** Receives the queue's errors (a failed getWork, a refused completion…). Default: a process warning. */
+  /**
+   * Receives the queue's errors (a failed getWork, a refused completion…). Default: a process
+   * warning, unless the queue has `error` listeners. If it throws, the error and what it threw
+   * become a process warning.
+   */
   errorCallback?: (error: Error) => void;
 }
 
@@ -72,7 +75,7 @@ export interface QueueSettings {
   waitMs: number;
   claimNext: boolean;
   callbackStrict: boolean;
-  errorCallback: (error: Error) => void;
+  errorCallback: ((error: Error) => void) | undefined;
 }
 
 export const queueDefaults = {
@@ -119,7 +122,7 @@ export function queueSettings(options: JobQueueOptions): QueueSettings {
     waitMs,
     claimNext: options.claimNext ?? queueDefaults.claimNext,
     callbackStrict: options.callbackStrict ?? queueDefaults.callbackStrict,
-    errorCallback: options.errorCallback ?? warn,
+    errorCallback: options.errorCallback,
   };
 }
 

@@ -30,12 +30,14 @@ class LiveSubscription implements Subscription {
   readonly readyListeners = new Listeners<[]>();
   readonly errorListeners = new Listeners<[Error]>();
   settleFirst!: (error?: Error) => void;
+  readonly #owner: Subscriptions;
 
   constructor(
     readonly name: string,
     readonly params: unknown[],
-    private readonly owner: Subscriptions,
+    owner: Subscriptions,
   ) {
+    this.#owner = owner;
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleFirst = (error) => (error === undefined ? resolve() : reject(error));
     });
@@ -52,80 +54,85 @@ class LiveSubscription implements Subscription {
   }
 
   stop(): void {
-    this.owner.stop(this);
+    this.#owner.stop(this);
   }
 }
 
 export class Subscriptions {
-  private readonly all = new Set<LiveSubscription>();
-  private readonly byId = new Map<string, LiveSubscription>();
+  readonly #all = new Set<LiveSubscription>();
+  readonly #byId = new Map<string, LiveSubscription>();
+  readonly #link: SubscriptionLink;
+  readonly #report: (error: unknown) => void;
 
-  constructor(private readonly link: SubscriptionLink, private readonly report: (error: unknown) => void) {}
+  constructor(link: SubscriptionLink, report: (error: unknown) => void) {
+    this.#link = link;
+    this.#report = report;
+  }
 
   add(name: string, params: unknown[], ready: boolean): Subscription {
     const record = new LiveSubscription(name, params, this);
-    this.all.add(record);
-    if (ready) this.send(record);
+    this.#all.add(record);
+    if (ready) this.#send(record);
     return record;
   }
 
   stop(record: LiveSubscription): void {
     if (record.stopped) return;
     record.stopped = true;
-    this.all.delete(record);
+    this.#all.delete(record);
     if (record.id !== undefined) {
-      this.byId.delete(record.id);
-      if (this.link.connected) this.link.unsub(record.id);
+      this.#byId.delete(record.id);
+      if (this.#link.connected) this.#link.unsub(record.id);
     }
     record.settleFirst(new Error(`subscription ${record.name} stopped before it was ready`));
   }
 
   /** The connection is ready (after login): (re)send every subscription. */
   resume(): void {
-    for (const record of this.all) this.send(record);
+    for (const record of this.#all) this.#send(record);
   }
 
   /** The socket is gone, and with it every subscription id. */
   disconnected(): void {
-    this.byId.clear();
-    for (const record of this.all) record.id = undefined;
+    this.#byId.clear();
+    for (const record of this.#all) record.id = undefined;
   }
 
   /** Ends everything without telling the server (the connection is closing), reporting `error`. */
   clear(error: Error): void {
-    for (const record of [...this.all]) {
+    for (const record of [...this.#all]) {
       record.id = undefined;
       this.stop(record);
-      record.errorListeners.emit(this.report, error);
+      record.errorListeners.emit(this.#report, error);
     }
   }
 
   readyMessage(ids: unknown): void {
     if (!Array.isArray(ids)) return;
     for (const id of ids) {
-      const record = typeof id === 'string' ? this.byId.get(id) : undefined;
+      const record = typeof id === 'string' ? this.#byId.get(id) : undefined;
       if (record === undefined) continue;
       record.settleFirst();
-      record.readyListeners.emit(this.report);
+      record.readyListeners.emit(this.#report);
     }
   }
 
   nosubMessage(id: unknown, wireError: unknown): void {
-    const record = typeof id === 'string' ? this.byId.get(id) : undefined;
+    const record = typeof id === 'string' ? this.#byId.get(id) : undefined;
     if (record === undefined) return;
-    this.byId.delete(record.id as string);
+    this.#byId.delete(record.id as string);
     record.id = undefined;
     if (wireError === undefined || wireError === null) return;
     const error = toError(wireError);
     record.stopped = true;
-    this.all.delete(record);
+    this.#all.delete(record);
     record.settleFirst(error);
-    record.errorListeners.emit(this.report, error);
+    record.errorListeners.emit(this.#report, error);
   }
 
-  private send(record: LiveSubscription): void {
+  #send(record: LiveSubscription): void {
     if (record.stopped || record.id !== undefined) return;
-    record.id = this.link.sub(record.name, record.params);
-    this.byId.set(record.id, record);
+    record.id = this.#link.sub(record.name, record.params);
+    this.#byId.set(record.id, record);
   }
 }

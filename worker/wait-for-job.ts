@@ -76,18 +76,21 @@ function watch<R extends JobResult>(root: JobRoot, id: string, { timeoutMs }: Wa
     const finish = (error: unknown, result?: JobResult): void => {
       if (done) return;
       done = true;
-      stopData();
-      stopReset();
-      subscription.stop();
-      clearTimeout(timer);
-      if (error === undefined) resolve(result as R);
-      else reject(error instanceof Error ? error : new Error(String(error)));
+      try {
+        stopData();
+        stopReset();
+        subscription.stop();
+        clearTimeout(timer);
+      } finally {
+        if (error === undefined) resolve(result as R);
+        else reject(error instanceof Error ? error : new Error(String(error)));
+      }
     };
+    // Each chain ends in `finish`, which ignores all but its first call: nothing is left unhandled.
     const settle = (doc: Fields): void => {
-      outcomeOf(root, id, doc).then(
-        (outcome) => (outcome === undefined ? undefined : finish(undefined, outcome.result)),
-        (error: unknown) => finish(error),
-      );
+      outcomeOf(root, id, doc)
+        .then((outcome) => (outcome === undefined ? undefined : finish(undefined, outcome.result)))
+        .catch((error: unknown) => finish(error));
     };
     const stopData = connection.onData((message: DataMessage) => {
       if (message.collection !== collection || message.id !== expected || done) return;
@@ -106,14 +109,13 @@ function watch<R extends JobResult>(root: JobRoot, id: string, { timeoutMs }: Wa
       // No `added` came: the job is gone, or this connection already holds its document through
       // another subscription (another waiter, say), for which the server's merge box sends no
       // second `added`. A read tells which; later changes reach us either way.
-      readJob(root, id).then(
-        (doc) => {
+      readJob(root, id)
+        .then((doc) => {
           if (doc === undefined) return finish(new JobNotFoundError(id, true));
           fields = { ...doc, ...fields };
           settle(fields);
-        },
-        (error: unknown) => finish(error),
-      );
+        })
+        .catch((error: unknown) => finish(error));
     });
     subscription.onError((error) => finish(error));
     const stopReset = connection.onDisconnect(() => {

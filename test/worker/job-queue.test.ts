@@ -5,34 +5,11 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Job, type JobQueue, type JobQueueOptions } from '../../worker/index.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { Gate } from './helpers/gate.ts';
+import { nextEvents } from './helpers/queue-events.ts';
 import { errorSink, startWorkerEnv, type WorkerEnv } from './helpers/worker-env.ts';
 
 const patience = { timeoutMs: 10_000 };
-
-/** Holds worker calls until the test lets them go, counting how many are in flight. */
-class Gate {
-  inFlight = 0;
-  maxInFlight = 0;
-  started = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  /** Enter and wait for `open()`. */
-  async pass(): Promise<void> {
-    this.inFlight += 1;
-    this.started += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.inFlight -= 1;
-  }
-
-  get held(): number {
-    return this.waiting.length;
-  }
-
-  open(): void {
-    for (const resolve of this.waiting.splice(0)) resolve();
-  }
-}
 
 describe('JobQueue', () => {
   let env: WorkerEnv;
@@ -77,33 +54,30 @@ describe('JobQueue', () => {
   });
 
   it('gives a payload > 1 worker arrays of jobs, and a meteor-job style worker its callback', async () => {
+    // Every job ready before the queue starts, one worker call at a time and nothing claimed
+    // ahead: each getWork takes a full payload while one is left, so the batches are known.
     const ids = await saveJobs('payload', 14);
-    const gate = new Gate();
-    const sizes: number[] = [];
-    const queue = track(Job.processJobs('queue', 'payload', options({ concurrency: 2, payload: 3 }), (jobs, cb) => {
+    const batches: string[][] = [];
+    const queue = track(Job.processJobs('queue', 'payload', options({ concurrency: 1, payload: 3, prefetch: 0 }), (jobs, cb) => {
       assert.ok(Array.isArray(jobs));
-      sizes.push(jobs.length);
-      void gate.pass().then(async () => {
-        for (const job of jobs) await job.done({ batch: jobs.length });
-        cb();
-      });
+      batches.push(jobs.map((job) => job.id as string));
+      void Promise.all(jobs.map((job) => job.done({ batch: jobs.length }))).then(() => cb());
     }));
-    await waitFor(() => {
-      if (gate.held === 2 || (gate.held > 0 && sizes.reduce((a, b) => a + b, 0) === 14)) gate.open();
-      return sizes.reduce((a, b) => a + b, 0) === 14 && gate.inFlight === 0 && queue.idle();
-    }, patience);
-    assert.ok(gate.maxInFlight <= 2);
-    assert.ok(sizes.every((size) => size >= 1 && size <= 3), `batch sizes ${sizes.join(',')}`);
-    assert.ok(sizes.some((size) => size === 3));
-    await waitFor(() => allCompleted(ids), patience);
+    const completed = await nextEvents(queue, 'completed', 14);
+    await queue.onIdle();
+    assert.deepEqual(batches.map((batch) => batch.length), [3, 3, 3, 3, 2]);
+    assert.deepEqual(batches.flat().sort(), [...ids].sort(), 'every job in exactly one batch');
+    assert.deepEqual(completed.map(([job]) => job.id).sort(), [...ids].sort(), 'every job completed once');
+    assert.ok(await allCompleted(ids));
   });
 
   it('completes every job of an async payload worker with its result', async () => {
     const ids = await saveJobs('payload-async', 5);
     track(Job.processJobs('queue', 'payload-async', options({ payload: 5 }), async (jobs) => ({ size: jobs.length })));
     await waitFor(() => allCompleted(ids), patience);
-    const sizes = (await Job.getJobs('queue', ids)).map((job) => job.doc.result?.size as number);
-    assert.equal(sizes.reduce((a, b) => a + b, 0) > 0, true);
+    // All five were ready before the queue asked: one call got them all.
+    const sizes = (await Job.getJobs('queue', ids)).map((job) => job.doc.result?.size);
+    assert.deepEqual(sizes, [5, 5, 5, 5, 5]);
   });
 
   it('prefetches: holds extra claimed jobs locally while the worker is busy', async () => {

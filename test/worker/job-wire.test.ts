@@ -1,4 +1,4 @@
-// What each call sends is what meteor-job 1.5.2 sends (PROTOCOL §4.2): both clients run the
+// What each call sends is what meteor-job 1.5.2 sends (docs/PROTOCOL.md §4.2): both clients run the
 // same operations against one scripted server, which records every method call.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
