@@ -13,9 +13,10 @@ export type NodeCallback<T> = (error: Error | null, result?: T) => void;
  * and answer nothing.
  */
 export interface WithCallback<Args extends unknown[], Options, T> {
-  (...args: [...Args, options?: Options]): Promise<T>;
+  // The callback forms first: a function must never be taken for the options.
   (...args: [...Args, cb: NodeCallback<T>]): void;
   (...args: [...Args, options: Options, cb: NodeCallback<T>]): void;
+  (...args: [...Args, options?: Options]): Promise<T>;
 }
 
 /**
@@ -41,9 +42,9 @@ export interface ItselfAnswer extends AnswerType {
  * `AnswerFor<F, X>`.
  */
 export interface GenericWithCallback<Args extends unknown[], Options, F extends AnswerType, Bound = unknown> {
-  <X extends Bound = Bound>(...args: [...Args, options?: Options]): Promise<AnswerFor<F, X>>;
   <X extends Bound = Bound>(...args: [...Args, cb: NodeCallback<AnswerFor<F, X>>]): void;
   <X extends Bound = Bound>(...args: [...Args, options: Options, cb: NodeCallback<AnswerFor<F, X>>]): void;
+  <X extends Bound = Bound>(...args: [...Args, options?: Options]): Promise<AnswerFor<F, X>>;
 }
 
 /** meteor-job's `done(cb)` and `fail(cb)`: the callback alone, in the place of the first argument. */

@@ -162,7 +162,7 @@ describe('Job against a real server', () => {
     await assert.rejects(unsaved.log('x', { level: 'loud' as never }), /Log level/);
     await assert.rejects(Job.getWork('queue', 'misuse', { workTimeout: 0 }), /workTimeout/);
     await assert.rejects(Job.pauseJobs('queue', 'not-a-list' as never), /array/);
-    await assert.rejects(new Job('queue', 'misuse', {}).save({ colour: 'red' } as never), (error: unknown) => error instanceof CumulusError && error.error === 400);
+    await assert.rejects(new Job('queue', 'misuse', {}).save({ colour: 'red' } as { cancelRepeats?: boolean }), (error: unknown) => error instanceof CumulusError && error.error === 400);
     // meteor-job style fire-and-forget: the rejection is dropped, not left unhandled.
     void unsaved.done();
     void Job.getJob('queue', 42 as never);

@@ -30,11 +30,11 @@ export function typeChecks(): void {
   // @ts-expect-error: a typed job's data has no `from`
   Job.processJobs<{ to: string }>('queue', 'email', {}, async (job) => job.data.from);
   // @ts-expect-error: shutdown levels are soft, normal and hard
-  new JobQueue('queue', 'email', {}, async () => undefined, Job.makeJob).shutdown({ level: 'graceful' });
+  void new JobQueue('queue', 'email', {}, async () => undefined, Job.makeJob).shutdown({ level: 'graceful' });
   // @ts-expect-error: cancel has no `force` option
   void new Job('queue', 'email', {}).cancel({ force: true });
   // @ts-expect-error: done's callback gets a boolean or a repeat id, not a Job
-  new Job('queue', 'email', {}).done({}, {}, (_error: Error | null, _result?: Job) => undefined);
+  void new Job('queue', 'email', {}).done({}, {}, (_error: Error | null, _result?: Job) => undefined);
 
   // The right shapes compile, with the parameter types inferred.
   Job.processJobs('queue', 'email', { concurrency: 2, payload: 3 }, (jobs, cb) => {
@@ -102,7 +102,7 @@ export function callbackStyleChecks(): void {
   job.fail(new Error('no'), { fatal: true }, (_error, answer) => answer satisfies boolean | undefined);
   job.progress(1, 2, (_error, answer) => answer satisfies boolean | null | undefined);
   // @ts-expect-error: progress's callback comes after both counts
-  job.progress(1, () => undefined);
+  void job.progress(1, () => undefined);
   // @ts-expect-error: log's level is a log level
   void job.log('note', { level: 'loud' });
   // @ts-expect-error: pause takes no options
