@@ -57,3 +57,6 @@ export const methodDefaults = {
 
 /** A retry wait and repeat wait default to five minutes, as in meteor-job. */
 export const defaultWaitMs = 5 * 60 * 1000;
+
+/** How long a closing DDP socket gets for its close handshake before it is cut, on either side. */
+export const closeHandshakeMs = 1_000;

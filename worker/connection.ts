@@ -4,6 +4,7 @@
  * pending forever), the socket is reopened with backoff, the token is sent again before
  * anything else, and subscriptions and owners (job queues, waiters) get to re-sync.
  */
+import { closeHandshakeMs } from '../shared/constants.ts';
 import { reconnectDelay } from './backoff.ts';
 import { connectDefaults, endpointOf, warn, type ConnectOptions } from './connection-options.ts';
 import { forgetConnection, useConnection } from './connection-registry.ts';
@@ -46,8 +47,6 @@ interface ReadyWaiter {
   reject(error: Error): void;
 }
 
-/** The grace a closing socket gets for its close handshake before it is cut. */
-const closeHandshakeMs = 1_000;
 
 /**
  * A DDP connection to Cumulus over simpleddp and `ws`. Create it with {@link connect}.

@@ -3,6 +3,7 @@
  * HTTP servers, and an orderly close.
  */
 import type { Server as HttpServer } from 'node:http';
+import { closeHandshakeMs } from '../../shared/constants.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { Session } from './session.ts';
 import { WebSocketTransport, type DdpSocket } from './transport.ts';
@@ -16,7 +17,7 @@ export const ddpServerDefaults = {
   maxMessageBytes: 16 * 1024 * 1024,
   closeTimeoutMs: 10_000,
   /** Sockets get this long to finish their close handshake at shutdown before they are cut. */
-  closeHandshakeMs: 1_000,
+  closeHandshakeMs,
 } as const;
 
 /**

@@ -1,31 +1,15 @@
 // JobQueue's events and waits against a real server: active, completed, failed, error, idle,
 // paused and resumed; onEmpty and onSizeLessThan beside onIdle. The tests wait on the events.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { Job, type JobQueue, type JobQueueOptions } from '../../worker/index.ts';
+import { describe, it } from 'node:test';
+import { Job } from '../../worker/index.ts';
 import { Gate } from './helpers/gate.ts';
 import { watchProcess } from './helpers/process-watch.ts';
 import { nextEvent, nextEvents } from './helpers/queue-events.ts';
-import { errorSink, startWorkerEnv, type WorkerEnv } from './helpers/worker-env.ts';
+import { queueSuite } from './helpers/worker-env.ts';
 
 describe('JobQueue events', () => {
-  let env: WorkerEnv;
-  const queues: JobQueue[] = [];
-  const sink = errorSink();
-  before(async () => {
-    env = await startWorkerEnv();
-  });
-  afterEach(async () => {
-    for (const queue of queues.splice(0)) await queue.shutdown({ level: 'hard' });
-    sink.errors.splice(0);
-  });
-  after(() => env.stop());
-
-  const track = <Q extends JobQueue>(queue: Q): Q => {
-    queues.push(queue as unknown as JobQueue);
-    return queue;
-  };
-  const options = <P extends number = 1>(more: JobQueueOptions<P> = {}): JobQueueOptions<P> => ({ errorCallback: sink.report, ...more });
+  const { track, options, errors } = queueSuite();
   const saveJobs = (type: string, count: number) =>
     Job.saveMany('queue', Array.from({ length: count }, (_, i) => new Job('queue', type, { i }))) as Promise<string[]>;
 
@@ -43,7 +27,7 @@ describe('JobQueue events', () => {
     for (const [job, result] of results) assert.deepEqual(result, { size: calls.find(([jobs]) => jobs.includes(job))?.[0].length });
     await idle;
     assert.equal(queue.idle(), true);
-    assert.deepEqual(sink.errors, []);
+    assert.deepEqual(errors, []);
   });
 
   it('tells completed and failed for what a meteor-job style worker reported itself', async () => {
@@ -108,12 +92,12 @@ describe('JobQueue events', () => {
       throw new Error('listener broke');
     });
     const completed = nextEvents(queue, 'completed', 2);
-    const errors = nextEvents(queue, 'error', 2);
+    const emitted = nextEvents(queue, 'error', 2);
     await saveJobs('ev-listener', 2);
     assert.equal((await completed).length, 2);
-    assert.deepEqual((await errors).map(([error]) => error.message), ['listener broke', 'listener broke']);
+    assert.deepEqual((await emitted).map(([error]) => error.message), ['listener broke', 'listener broke']);
     await queue.onIdle();
-    assert.deepEqual(sink.errors.map((error) => error.message), ['listener broke', 'listener broke']);
+    assert.deepEqual(errors.map((error) => error.message), ['listener broke', 'listener broke']);
   });
 
   it('tells paused and resumed, and paused again at shutdown; once listeners hear one event', async () => {
@@ -161,6 +145,6 @@ describe('JobQueue events', () => {
     gate.openOne();
     await idle;
     await queue.onIdle();
-    assert.deepEqual(sink.errors, []);
+    assert.deepEqual(errors, []);
   });
 });

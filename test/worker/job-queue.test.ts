@@ -2,33 +2,18 @@
 // prefetch, both worker styles, the shutdown levels and their effect on job states, onIdle,
 // the push wake-up and claiming the next job with jobDone.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { Job, type JobQueue, type JobQueueOptions } from '../../worker/index.ts';
+import { describe, it } from 'node:test';
+import { Job } from '../../worker/index.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { Gate } from './helpers/gate.ts';
 import { nextEvents } from './helpers/queue-events.ts';
-import { errorSink, startWorkerEnv, type WorkerEnv } from './helpers/worker-env.ts';
+import { queueSuite } from './helpers/worker-env.ts';
 
 const patience = { timeoutMs: 10_000 };
 
 describe('JobQueue', () => {
-  let env: WorkerEnv;
-  const queues: JobQueue[] = [];
-  const sink = errorSink();
-  before(async () => {
-    env = await startWorkerEnv();
-  });
-  afterEach(async () => {
-    for (const queue of queues.splice(0)) await queue.shutdown({ level: 'hard' });
-    assert.deepEqual(sink.errors, [], 'no errors reported');
-  });
-  after(() => env.stop());
-
-  const track = <Q extends JobQueue>(queue: Q): Q => {
-    queues.push(queue as unknown as JobQueue);
-    return queue;
-  };
-  const options = <P extends number = 1>(more: JobQueueOptions<P> = {}): JobQueueOptions<P> => ({ errorCallback: sink.report, ...more });
+  const suite = queueSuite((errors) => assert.deepEqual(errors, [], 'no errors reported'));
+  const { track, options } = suite;
   const saveJobs = (type: string, count: number, build: (job: Job) => Job = (job) => job) =>
     Job.saveMany('queue', Array.from({ length: count }, (_, i) => build(new Job('queue', type, { i })))) as Promise<string[]>;
   const statuses = async (ids: string[]) => (await Job.getJobs('queue', ids)).map((job) => job.doc.status);
@@ -202,18 +187,19 @@ describe('JobQueue', () => {
   it('claims the next job in the same round trip as the done (jobDone with next)', async () => {
     const ids = await saveJobs('chain', 10);
     const calls: string[] = [];
-    const apply = env.connection.apply.bind(env.connection);
-    env.connection.apply = ((method: string, params: unknown[]) => {
+    const { connection } = suite.env;
+    const apply = connection.apply.bind(connection);
+    connection.apply = ((method: string, params: unknown[]) => {
       const last = params[params.length - 1] as { next?: unknown } | undefined;
       calls.push(method === 'queue_jobDone' && last?.next !== undefined ? 'done+next' : method);
       return apply(method, params);
-    }) as typeof env.connection.apply;
+    }) as typeof connection.apply;
     try {
       const queue = track(Job.processJobs('queue', 'chain', options({ waitMs: 0, pollInterval: false }), async () => ({})));
       await waitFor(() => allCompleted(ids), patience);
       await queue.onIdle();
     } finally {
-      env.connection.apply = apply;
+      connection.apply = apply;
     }
     const count = (name: string) => calls.filter((c) => c === name).length;
     assert.equal(count('done+next'), 10, calls.join(' '));
