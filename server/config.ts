@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { defaultRoot } from '../shared/constants.ts';
 import { permissionGroups, type PermissionGroup } from '../shared/methods.ts';
 import { ddpServerDefaults } from './ddp/index.ts';
+import { jobLimitDefaults } from './jobs/context.ts';
 import { schedulerDefaults } from './jobs/scheduler.ts';
 import { logLevels } from './logger.ts';
 import { publicationDefaults } from './publications/live-query.ts';
@@ -43,6 +44,8 @@ export interface Config {
   requeueGraceMs: number;
   /** Most one live subscription is refreshed: a burst of writes becomes one refresh per interval (ms). */
   publicationThrottleMs: number;
+  /** How deep jobs may call jobs (chains submitted by handlers, docs/PROTOCOL.md §7.9). */
+  maxChainDepth: number;
   logLevel: string;
 }
 
@@ -94,6 +97,10 @@ export const variables = {
     default: String(publicationDefaults.throttleMs),
     help: 'a live subscription is refreshed at most once per this interval, however many writes',
   },
+  CUMULUS_MAX_CHAIN_DEPTH: {
+    default: String(jobLimitDefaults.maxChainDepth),
+    help: 'how deep jobs may call jobs: a chain submitted by a running job is one level below it',
+  },
   CUMULUS_SHUTDOWN_GRACE_MS: { default: String(ddpServerDefaults.closeTimeoutMs), help: 'how long SIGINT/SIGTERM waits for in-flight methods' },
   LOG_LEVEL: { default: 'info', help: `pino log level (${logLevels.join(', ')}); logs are JSON lines on stdout` },
 } as const satisfies Record<string, Variable>;
@@ -129,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: parse('CUMULUS_SHUTDOWN_GRACE_MS', integer(0, 3_600_000)),
     requeueGraceMs: parse('CUMULUS_REQUEUE_GRACE_MS', integer(0, 86_400_000)),
     publicationThrottleMs: parse('CUMULUS_PUBLICATION_THROTTLE_MS', integer(0, 60_000)),
+    maxChainDepth: parse('CUMULUS_MAX_CHAIN_DEPTH', integer(1, 10_000)),
     logLevel: parse('LOG_LEVEL', z.enum(logLevels, { message: `expected one of ${logLevels.join(', ')}` })),
   };
   if (config.tokens.size === 0 && !isLoopback(config.host)) {

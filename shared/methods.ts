@@ -4,6 +4,7 @@
  * A method travels as `<root>_<name>`.
  */
 import { z } from 'zod';
+import { chainLinks, chainSubmitOptions, clientId } from './chains.ts';
 import { matchFailed, type CumulusError } from './errors.ts';
 import {
   id, ids, intGTE0, intGTE1, jobSaveDoc, logLevel, numGT0, numGTE0, plainObject, waitOrSchedule,
@@ -21,6 +22,11 @@ export interface MethodSpec<T extends z.ZodTuple = z.ZodTuple> {
   readonly group: PermissionGroup;
   /** Reads nothing but jobs: every role may call it, as every role may subscribe to the jobs. */
   readonly anyRole?: boolean;
+  /**
+   * Also open to workers when the call names the running job it is made for (a handler's own
+   * submissions: jobs calling jobs), which `params` shows.
+   */
+  readonly workerFor?: (params: readonly unknown[]) => boolean;
 }
 
 function spec<const Items extends [z.ZodType, ...z.ZodType[]]>(
@@ -37,11 +43,23 @@ const noOptions = z.strictObject({}).optional();
 
 /** Bounds of the Cumulus extensions. */
 export const cumulusLimits = {
-  /** Longest a getWork may wait for work. */
+  /** Longest a getWork or chainOutcomes may wait. */
   maxWaitMs: 60_000,
-  /** Most jobs in one jobSaveMany or reclaimRuns call. */
+  /** Most jobs in one jobSaveMany or reclaimRuns call, and chains in one chainWatch. */
   maxBatch: 1000,
 } as const;
+
+const waitMs = z.number().int().min(0).max(cumulusLimits.maxWaitMs);
+
+/** What a worker tells about itself when it asks for work (docs/PROTOCOL.md §7.11). */
+const workerReport = z.strictObject({
+  /** A name for humans: the job records it as who ran it. */
+  name: z.string().min(1).max(200).optional(),
+  /** How many jobs it runs at once at most. */
+  concurrency: intGTE1.optional(),
+  /** The operating system's one-minute load average divided by the number of CPUs. */
+  cpuLoad: numGTE0.optional(),
+});
 
 const jobTypes = z.union([z.string(), z.array(z.string())]);
 
@@ -79,7 +97,9 @@ export const jobMethods = {
          * Cumulus extension: when nothing is ready, hold the call up to this long and answer as
          * soon as a job of these types becomes ready (the call unblocks its connection first).
          */
-        waitMs: z.number().int().min(0).max(cumulusLimits.maxWaitMs).optional(),
+        waitMs: waitMs.optional(),
+        /** Cumulus extension: who asks, for least-loaded routing and the job's `worker` (§7.11). */
+        worker: workerReport.optional(),
       }).optional(),
     ],
     'worker',
@@ -112,7 +132,14 @@ export const jobMethods = {
   ),
   jobSave: spec(
     ['doc', 'options'],
-    [jobSaveDoc, z.strictObject({ cancelRepeats: z.boolean().optional() }).optional()],
+    [
+      jobSaveDoc,
+      z.strictObject({
+        cancelRepeats: z.boolean().optional(),
+        /** Cumulus extension: the new job's id, chosen by the client so a repeated save finds the first (§7.10). */
+        id: clientId.optional(),
+      }).optional(),
+    ],
     'creator',
   ),
   jobRerun: spec(
@@ -164,7 +191,10 @@ export const jobMethods = {
    */
   jobSaveMany: spec(
     ['docs', 'options'],
-    [z.array(jobSaveDoc).min(1).max(cumulusLimits.maxBatch), z.strictObject({ cancelRepeats: z.boolean().optional() }).optional()],
+    [
+      z.array(jobSaveDoc).min(1).max(cumulusLimits.maxBatch),
+      z.strictObject({ cancelRepeats: z.boolean().optional(), ids: z.array(clientId).optional() }).optional(),
+    ],
     'creator',
   ),
   /**
@@ -177,6 +207,18 @@ export const jobMethods = {
     [z.array(z.strictObject({ id, runId: id })).max(cumulusLimits.maxBatch)],
     'worker',
   ),
+  /**
+   * Cumulus extension: saves a chain of jobs and its first link's job in one transaction
+   * (§7.9). Answers `{chainId, jobId}`. A worker may submit on behalf of the job it runs.
+   */
+  chainSubmit: {
+    ...spec(['links', 'options'], [chainLinks, chainSubmitOptions.optional()], 'creator'),
+    workerFor: (params: readonly unknown[]) => typeof (params[1] as { parent?: unknown } | undefined)?.parent === 'object',
+  },
+  /** Cumulus extension: watches chains' outcomes on this connection; answers those already known (§7.9). */
+  chainWatch: spec(['ids'], [z.array(id).max(cumulusLimits.maxBatch)], 'creator', true),
+  /** Cumulus extension: the outcomes of watched chains, waiting up to `waitMs` for one (§7.9). */
+  chainOutcomes: spec(['options'], [z.strictObject({ waitMs: waitMs.optional() }).optional()], 'creator', true),
 } as const;
 
 export type JobMethodName = keyof typeof jobMethods;

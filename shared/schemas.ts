@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { jobLogLevels, jobRetryBackoffMethods, jobStatuses } from './constants.ts';
 import type { JobLogEntry, LaterSchedule } from './job-doc.ts';
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A plain object (`{…}` or `Object.create(null)`), as Meteor's `Object` pattern means it. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
@@ -88,5 +89,12 @@ export const jobSaveDoc = z.strictObject({
   repeated: intGTE0,
   repeatUntil: z.date(),
   repeatWait: waitOrSchedule,
+  /** Cumulus: what the work is about within its type (Atmosphere's job name). */
+  name: z.string().optional(),
+  // Fields only the server writes: a client saving a document it read back (meteor-job re-saves
+  // a paused job as it got it) may send them; they are accepted and ignored.
+  chain: z.unknown().optional(),
+  parent: z.unknown().optional(),
+  worker: z.unknown().optional(),
 });
 export type JobSaveDoc = z.output<typeof jobSaveDoc>;

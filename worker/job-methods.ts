@@ -2,6 +2,7 @@
  * Typed job-collection calls: the parameters come from the shared method schemas, the answers
  * from the table below (docs/PROTOCOL.md §2.3 and the Cumulus extensions in `shared/methods.ts`).
  */
+import type { ChainReport, ChainSubmitted, ChainWatchAnswer } from '../shared/chains.ts';
 import type { JobDoc } from '../shared/job-doc.ts';
 import { methodName, type JobMethodName, type MethodParams } from '../shared/methods.ts';
 import { connectionOf, type JobRoot } from './job-root.ts';
@@ -34,6 +35,9 @@ export interface MethodResults {
   jobFail: boolean;
   jobSaveMany: (string | null)[];
   reclaimRuns: string[];
+  chainSubmit: ChainSubmitted;
+  chainWatch: ChainWatchAnswer;
+  chainOutcomes: ChainReport[];
 }
 
 /** Calls `<root>_<name>` on the root's connection. */

@@ -68,7 +68,11 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
     const feed = storeFeed(store);
     const runtime = createCollectionRuntime(
       { root, store, feed, logger: rootLogger, ...(deps.clock === undefined ? {} : { clock: deps.clock }) },
-      { requeueGraceMs: config.requeueGraceMs, scheduler: { promoteIntervalMs: config.promoteIntervalMs } },
+      {
+        requeueGraceMs: config.requeueGraceMs,
+        scheduler: { promoteIntervalMs: config.promoteIntervalMs },
+        limits: { maxChainDepth: config.maxChainDepth },
+      },
     );
     registerJobMethods(ddp, runtime.ctx, auth);
     const publicationDeps = { root, store, feed, auth, logger: rootLogger, throttleMs: config.publicationThrottleMs };

@@ -12,7 +12,7 @@ import { jobOperations, type Caller, type JobContext, type JobOperation } from '
 export function registerJobMethods(ddp: DdpServer, ctx: JobContext, auth: Authenticator): void {
   for (const name of jobMethodNames) {
     ddp.method(methodName(ctx.root, name), (invocation, params) => {
-      if (!auth.mayCall(invocation.userId, name)) throw notAuthorized();
+      if (!auth.mayCall(invocation.userId, name, params)) throw notAuthorized();
       const caller = { connectionId: invocation.connection.id, unblock: () => invocation.unblock() };
       return invoke(ctx, name, params, caller);
     });

@@ -3,7 +3,7 @@
  * connection logs in with `login [{resume: token}]`. With no tokens configured (allowed only
  * on loopback) auth is off and every connection acts as admin.
  */
-import { jobMethods, type JobMethodName, type PermissionGroup } from '../../shared/methods.ts';
+import { jobMethods, type JobMethodName, type MethodSpec, type PermissionGroup } from '../../shared/methods.ts';
 import type { TokenGrant } from '../config.ts';
 
 /** Tokens never expire; Meteor's clients want a date, so give the far future. */
@@ -38,11 +38,13 @@ export class Authenticator {
    * jobCollection's rule: admin may call everything, another group only its own methods; and
    * any role may read jobs (`getJob`), as any role may subscribe to them.
    */
-  mayCall(userId: string | null, method: JobMethodName): boolean {
+  mayCall(userId: string | null, method: JobMethodName, params: readonly unknown[] = []): boolean {
     const role = this.roleOf(userId);
     if (role === undefined) return false;
-    const spec = jobMethods[method];
-    return role === 'admin' || spec.group === role || spec.anyRole;
+    const spec: MethodSpec = jobMethods[method];
+    if (role === 'admin' || spec.group === role || spec.anyRole === true) return true;
+    // A worker may submit on behalf of the job it runs (jobs calling jobs).
+    return role === 'worker' && spec.workerFor?.(params) === true;
   }
 
   /** Any known role may watch the queues. */

@@ -4,7 +4,8 @@
  * bound to the claiming connection.
  *
  * Guard: status `ready` and runId null. Writes per job: status running, the runId, `retries−1`,
- * `retried+1`, the lease (`workTimeout`, `expiresAfter`, or neither), `_private.claimedBy`; log
+ * `retried+1`, the lease (`workTimeout`, `expiresAfter`, or neither), `worker` (§7.11),
+ * `_private.claimedBy`; log
  * `Job Running` (with the runId). Feed: ready → running.
  */
 import type { JobDoc } from '../../shared/job-doc.ts';
@@ -42,10 +43,12 @@ export async function claimReady(
     ? { workTimeout: undefined, expiresAfter: undefined }
     : { workTimeout: request.workTimeout, expiresAfter: msAfter(now, request.workTimeout) };
   const claim = connectionId === null ? undefined : { claimedBy: connectionId };
+  // Who runs it stays on the job after the run, for people and tools looking at it.
+  const worker = connectionId === null ? {} : { worker: ctx.workers.workerInfo(connectionId) };
   const claimed: JobDoc[] = [];
   for (const job of await tx.nextReady(request.types, request.maxJobs)) {
     const changes = {
-      status: 'running' as const, runId, updated: now, retries: job.retries - 1, retried: job.retried + 1, ...lease, _private: claim,
+      status: 'running' as const, runId, updated: now, retries: job.retries - 1, retried: job.retried + 1, ...lease, ...worker, _private: claim,
     };
     // The guard holds inside the transaction that just read the job; it states the claim's rule.
     if (!(await tx.update(job._id, changes, { statuses: ['ready'], runId: null }))) continue;

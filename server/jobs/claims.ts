@@ -1,7 +1,7 @@
 /**
- * Claims bound to DDP connections (docs/PROTOCOL.md §7): a job claimed by getWork remembers the connection that
- * claimed it (`_private.claimedBy`), so that when that connection dies its running jobs can be
- * requeued, and a worker that reconnected in time can take them back.
+ * Claims bound to DDP connections (docs/PROTOCOL.md §7.5): a job claimed by getWork remembers
+ * the connection that claimed it (`_private.claimedBy`), so that when that connection dies its
+ * running jobs can be requeued, and a worker that reconnected in time can take them back.
  */
 import type { MethodParams } from '../../shared/methods.ts';
 import { claimingTransaction } from './claim-work.ts';
@@ -11,7 +11,7 @@ import { logMessages } from './log-messages.ts';
 import { readyJobs } from './promote.ts';
 
 /**
- * reclaimRuns(runs [{id, runId}] ≤ 1000) → ids still running with those runIds (docs/PROTOCOL.md §7).
+ * reclaimRuns(runs [{id, runId}] ≤ 1000) → ids still running with those runIds (docs/PROTOCOL.md §7.4).
  * A reconnected worker binds the runs it still works on to its new connection, so they are
  * not requeued when its old connection's grace ends; the others were requeued (or finished)
  * and their runIds are stale. Guard: status running and the same runId. Writes `_private`

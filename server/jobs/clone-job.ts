@@ -24,9 +24,10 @@ export async function cloneJob(ctx: JobContext, tx: JobTransaction, job: StoredJ
   // A schedule as the wait means "at its next occurrence" (upstream computed an invalid date, §5.12).
   const after = isSchedule(plan.wait) ? nextOccurrences(plan.wait, 1, now)[0] : msAfter(now, plan.wait);
   if (after === undefined) return undefined;
+  // A clone is no link of its original's chain, and no one's child: nothing awaits it.
   const {
     _id: previousId, result: _result, failures: _failures, workTimeout: _workTimeout, expiresAfter: _expiresAfter,
-    _private: _claim, ...kept
+    _private: _claim, chain: _chain, parent: _parent, worker: _worker, ...kept
   } = job;
   const repeatRetries = job.repeatRetries ?? job.retries + job.retried;
   const clone: StoredJob = {

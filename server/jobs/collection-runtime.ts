@@ -7,12 +7,14 @@ import { randomId } from '../../shared/random-id.ts';
 import type { JobFeed } from '../feed/job-feed.ts';
 import type { Logger } from '../logger.ts';
 import type { JobStore } from '../store/job-store.ts';
+import { ChainWatcher, type ChainWatcherOptions } from './chain-watcher.ts';
 import { ClaimTracker } from './claim-tracker.ts';
 import { requeueLostRuns } from './claims.ts';
-import { systemClock, type Clock, type JobContext } from './context.ts';
+import { jobLimitDefaults, systemClock, type Clock, type JobContext, type JobLimits } from './context.ts';
 import { JobServerState } from './job-server-state.ts';
 import { PromotionScheduler, type SchedulerOptions } from './scheduler.ts';
 import { WorkDispatcher, type WorkDispatcherOptions } from './work-dispatcher.ts';
+import { WorkerRegistry } from './worker-registry.ts';
 
 export interface CollectionRuntimeOptions {
   /** How long a lost connection's running jobs stay claimed before they are requeued (ms). */
@@ -23,6 +25,8 @@ export interface CollectionRuntimeOptions {
    */
   scheduler: Partial<SchedulerOptions> | false;
   dispatcher?: Partial<WorkDispatcherOptions>;
+  watcher?: Partial<ChainWatcherOptions>;
+  limits?: Partial<JobLimits>;
   /** Start stopped, as upstream's job server does (default: running). */
   stopped?: boolean;
 }
@@ -63,12 +67,14 @@ export function createCollectionRuntime(deps: CollectionRuntimeDeps, options: Co
     logger,
     requeue: (isLost, jobIds) => requeueLostRuns(ctx, isLost, jobIds),
   });
+  const workers = new WorkerRegistry();
   const dispatcher = new WorkDispatcher({
     feed,
-    load: (connectionId) => claims.load(connectionId),
+    load: (connectionId) => workers.load(connectionId, claims.load(connectionId)),
     logger,
     ...(options.dispatcher === undefined ? {} : { options: options.dispatcher }),
   });
+  const watcher = new ChainWatcher({ feed, store: deps.store, logger, ...(options.watcher === undefined ? {} : { options: options.watcher }) });
   const ctx: JobContext = {
     root: deps.root,
     store: deps.store,
@@ -78,6 +84,9 @@ export function createCollectionRuntime(deps: CollectionRuntimeDeps, options: Co
     logger,
     claims,
     dispatcher,
+    workers,
+    watcher,
+    limits: { ...jobLimitDefaults, ...options.limits },
   };
   const scheduler = options.scheduler === false ? undefined : new PromotionScheduler(ctx, feed, options.scheduler);
   // Waiting getWork calls would otherwise hold their workers until their waitMs.
@@ -91,16 +100,20 @@ export function createCollectionRuntime(deps: CollectionRuntimeDeps, options: Co
     start() {
       claims.start();
       dispatcher.start();
+      watcher.start();
       scheduler?.start();
     },
     connectionOpened: (connectionId) => claims.connected(connectionId),
     connectionClosed(connectionId) {
       dispatcher.connectionClosed(connectionId);
+      watcher.connectionClosed(connectionId);
+      workers.connectionClosed(connectionId);
       claims.closed(connectionId);
     },
     stop() {
       stopping ??= (async () => {
         dispatcher.close();
+        watcher.close();
         stopFollowingState();
         // Pending requeues and the shutdown deadline are dropped: the next start requeues their
         // jobs as orphans.

@@ -5,15 +5,27 @@
  */
 import type { JobStore } from '../store/job-store.ts';
 import type { Logger } from '../logger.ts';
+import type { ChainWatcher } from './chain-watcher.ts';
 import type { ClaimTracker } from './claim-tracker.ts';
 import type { JobServerState } from './job-server-state.ts';
 import type { WorkDispatcher } from './work-dispatcher.ts';
+import type { WorkerRegistry } from './worker-registry.ts';
 
 export interface Clock {
   now(): Date;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** Bounds the operations enforce. */
+export interface JobLimits {
+  /** How deep jobs may call jobs: a chain submitted by a handler is one level below its parent. */
+  maxChainDepth: number;
+}
+
+export const jobLimitDefaults: JobLimits = {
+  maxChainDepth: 32,
+};
 
 export interface JobContext {
   readonly root: string;
@@ -27,6 +39,11 @@ export interface JobContext {
   readonly claims: ClaimTracker;
   /** getWork calls waiting for work. */
   readonly dispatcher: WorkDispatcher;
+  /** What workers reported about themselves: names and loads, for routing. */
+  readonly workers: WorkerRegistry;
+  /** Who awaits which chain's outcome. */
+  readonly watcher: ChainWatcher;
+  readonly limits: JobLimits;
 }
 
 /**

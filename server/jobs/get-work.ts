@@ -23,7 +23,9 @@ import type { Caller, JobContext } from './context.ts';
 export async function getWork(ctx: JobContext, [type, options = {}]: MethodParams<'getWork'>, caller: Caller): Promise<JobDoc[]> {
   const request = workRequest(type, options);
   const connectionId = caller.connectionId;
-  const claimed = await claimWork(ctx, request, connectionId);
+  if (connectionId !== null) ctx.workers.reported(connectionId, options.worker, request.types, ctx.clock.now());
+  // A less-loaded worker waiting for these types gets the work first (§7.11).
+  const claimed = ctx.dispatcher.hasLessLoadedWaiter(request.types, connectionId) ? [] : await claimWork(ctx, request, connectionId);
   const waitMs = options.waitMs ?? 0;
   if (claimed.length > 0 || waitMs === 0 || request.types.length === 0 || ctx.state.stopped) return claimed;
   // A connection that closed meanwhile would only tie up jobs until its requeue.

@@ -8,6 +8,7 @@ import { jobDone, jobFail, jobLog, jobProgress } from './job-run.ts';
 import { jobRerun } from './job-rerun.ts';
 import { jobSave, jobSaveMany } from './job-save.ts';
 import { reclaimRuns } from './claims.ts';
+import { chainOutcomes, chainSubmit, chainWatch } from './chains.ts';
 import { shutdownJobServer, startJobServer } from './server-control.ts';
 
 export type JobOperation<N extends JobMethodName> = (ctx: JobContext, params: MethodParams<N>, caller: Caller) => Promise<unknown>;
@@ -33,6 +34,9 @@ export const jobOperations = {
   jobFail,
   jobSaveMany,
   reclaimRuns,
+  chainSubmit,
+  chainWatch,
+  chainOutcomes,
 } satisfies { [N in JobMethodName]: JobOperation<N> };
 
 export type { Caller, JobContext, Clock } from './context.ts';

@@ -21,6 +21,7 @@ import {
 } from '../../shared/constants.ts';
 import type { MethodParams } from '../../shared/methods.ts';
 import type { JobTransaction } from '../store/job-store.ts';
+import { childLinks, endChain } from './chains.ts';
 import type { JobContext } from './context.ts';
 import { idList, resetProgress } from './job-docs.ts';
 import { logMessages } from './log-messages.ts';
@@ -65,11 +66,15 @@ export async function jobCancel(ctx: JobContext, [ids, options = {}]: MethodPara
   );
 }
 
-/** Cancels the jobs and, recursively, their related jobs that are still cancellable. */
+/**
+ * Cancels the jobs and, recursively, their related jobs that are still cancellable, and the
+ * chains their handlers submitted (§7.9). A cancelled chain link ends its chain.
+ */
 export async function cancelJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[], options: RelatedOptions): Promise<boolean> {
   if (ids.length === 0) return false;
   const now = ctx.clock.now();
   let changed = 0;
+  const children: string[] = [];
   for (const id of ids) {
     const cancelled = await tx.update(
       id,
@@ -79,9 +84,12 @@ export async function cancelJobs(ctx: JobContext, tx: JobTransaction, ids: reado
     if (!cancelled) continue;
     await tx.appendLog(id, [logMessages.cancelled(now)]);
     changed += 1;
+    const job = await tx.get(id);
+    if (job?.chain !== undefined) await endChain(ctx, tx, job, 'cancelled');
+    children.push(...(await childLinks(tx, id)));
   }
   const related = await relatedJobIds(tx, ids, options, jobStatusCancellable);
-  const relatedCancelled = await cancelJobs(ctx, tx, related, options);
+  const relatedCancelled = await cancelJobs(ctx, tx, [...new Set([...related, ...children])], options);
   return changed > 0 || relatedCancelled;
 }
 

@@ -25,6 +25,7 @@ import type { MethodParams } from '../../shared/methods.ts';
 import type { JobTransaction, StoredJob, UpdateGuard } from '../store/job-store.ts';
 import { claimingTransaction, claimReady, workRequest } from './claim-work.ts';
 import type { Caller, JobContext } from './context.ts';
+import { advanceChain, endChain } from './chains.ts';
 import { cancelDependents, resolveDependents } from './dependencies.ts';
 import { logMessages } from './log-messages.ts';
 import { cloneJob } from './clone-job.ts';
@@ -102,7 +103,10 @@ export async function jobDone(
   if (next === undefined) return ctx.store.transaction((tx) => completeRun(ctx, tx, id, runId, result, options));
   return claimingTransaction(ctx, caller.connectionId, async (tx) => {
     const done = await completeRun(ctx, tx, id, runId, result, options);
-    const jobs = done === false || ctx.state.stopped ? [] : await claimReady(ctx, tx, workRequest(next.type, next), caller.connectionId);
+    const request = workRequest(next.type, next);
+    // Nothing when the run was stale, the server stopped, or a less-loaded worker waits for these types (§7.11).
+    const skip = done === false || ctx.state.stopped || ctx.dispatcher.hasLessLoadedWaiter(request.types, caller.connectionId);
+    const jobs = skip ? [] : await claimReady(ctx, tx, request, caller.connectionId);
     return { value: { done, jobs }, claimed: jobs.map((job) => job._id) };
   });
 }
@@ -131,6 +135,7 @@ async function completeRun(
     ? undefined
     : await cloneJob(ctx, tx, job, { repeats: job.repeats - 1, wait, until: job.repeatUntil });
   await resolveDependents(ctx, tx, job, options.delayDeps);
+  await advanceChain(ctx, tx, job, result);
   return options.repeatId === true && repeatId !== undefined ? repeatId : true;
 }
 
@@ -173,6 +178,9 @@ export async function failRun(
   );
   if (!failed) return false;
   await tx.appendLog(job._id, [logMessages.failed(now, runId, final, err)]);
-  if (final) await cancelDependents(ctx, tx, job._id);
+  if (final) {
+    await cancelDependents(ctx, tx, job._id);
+    await endChain(ctx, tx, job, 'failed', failure);
+  }
   return true;
 }

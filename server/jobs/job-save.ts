@@ -12,7 +12,8 @@
  * jobSaveMany(docs [1..1000], {cancelRepeats}) → ids in order: the same for each, in one transaction.
  */
 import { forever, jobStatusCancellable, jobStatusSavable } from '../../shared/constants.ts';
-import { matchFailed } from '../../shared/errors.ts';
+import { CumulusError, matchFailed } from '../../shared/errors.ts';
+import type { JobLogEntry } from '../../shared/job-doc.ts';
 import type { MethodParams } from '../../shared/methods.ts';
 import type { JobSaveDoc } from '../../shared/schemas.ts';
 import type { JobTransaction, StoredJob } from '../store/job-store.ts';
@@ -26,48 +27,79 @@ import { firstRunAfter } from './schedule.ts';
 
 /** Returns the job's id, or null when nothing was saved or the job was cancelled at once. */
 export async function jobSave(ctx: JobContext, [doc, options = {}]: MethodParams<'jobSave'>): Promise<string | null> {
-  checkSavable(doc, 'doc');
-  return ctx.store.transaction((tx) => saveOne(ctx, tx, doc, options.cancelRepeats === true));
+  checkSavable(doc, 'doc', options.id);
+  return ctx.store.transaction((tx) => saveOne(ctx, tx, doc, { cancelRepeats: options.cancelRepeats === true, id: options.id }));
 }
 
 /** Saves many jobs in one transaction: all or, when any argument is bad, none. Ids in order. */
 export async function jobSaveMany(ctx: JobContext, [docs, options = {}]: MethodParams<'jobSaveMany'>): Promise<(string | null)[]> {
-  docs.forEach((doc, i) => checkSavable(doc, `docs.${i}`));
+  const { ids } = options;
+  if (ids !== undefined && ids.length !== docs.length) {
+    throw matchFailed(`options.ids: ${ids.length} ids for ${docs.length} docs; give one id per doc`);
+  }
+  docs.forEach((doc, i) => checkSavable(doc, `docs.${i}`, ids?.[i]));
   return ctx.store.transaction(async (tx) => {
-    const ids: (string | null)[] = [];
-    for (const doc of docs) ids.push(await saveOne(ctx, tx, doc, options.cancelRepeats === true));
-    return ids;
+    const saved: (string | null)[] = [];
+    for (const [i, doc] of docs.entries()) {
+      saved.push(await saveOne(ctx, tx, doc, { cancelRepeats: options.cancelRepeats === true, id: ids?.[i] }));
+    }
+    return saved;
   });
 }
 
-function checkSavable(doc: JobSaveDoc, where: string): void {
+function checkSavable(doc: JobSaveDoc, where: string, newId: string | undefined): void {
   if (!jobStatusSavable.includes(doc.status)) {
     throw matchFailed(`${where}.status: a job can only be saved as ${jobStatusSavable.join(' or ')}`);
   }
+  if (newId !== undefined && doc._id != null) {
+    throw matchFailed(`${where}._id: a re-save names its job in _id, a new job's id goes in the options; not both`);
+  }
 }
 
-async function saveOne(ctx: JobContext, tx: JobTransaction, doc: JobSaveDoc, cancelRepeats: boolean): Promise<string | null> {
+interface SaveOptions {
+  cancelRepeats: boolean;
+  /** The client's id for a new job (docs/PROTOCOL.md §7.10). */
+  id: string | undefined;
+}
+
+async function saveOne(ctx: JobContext, tx: JobTransaction, doc: JobSaveDoc, options: SaveOptions): Promise<string | null> {
+  if (options.id !== undefined) {
+    const existing = await tx.get(options.id);
+    // The same save again, after its answer was lost: nothing more to do.
+    if (existing?.type === doc.type) return existing._id;
+    if (existing !== undefined) throw new CumulusError(409, 'Job id already used', `a job of type ${existing.type} has the id ${options.id}`);
+  }
   const now = ctx.clock.now();
   const job = normalize(doc, now);
   if (job === undefined) return null;
-  const { _id: id, log = [], ...fields } = job;
+  // What only the server writes is never taken from a client.
+  const { _id: id, log = [], chain: _chain, parent: _parent, worker: _worker, ...fields } = job;
   if (id != null) return resave(ctx, tx, id, fields, now);
-  if (cancelRepeats && fields.repeats === forever) {
+  if (options.cancelRepeats && fields.repeats === forever) {
     const sameType = await tx.find({ types: [fields.type], statuses: jobStatusCancellable });
     await cancelJobs(ctx, tx, sameType.map((j) => j._id), { antecedents: false, dependents: true });
   }
   // Server time in `created` and `updated`; a new job has no run yet (else it could never be claimed).
-  const stored: StoredJob = { ...fields, _id: ctx.newId(), runId: null, created: now, updated: now };
-  if (stored.status === 'waiting' && stored.depends.length === 0 && stored.after <= now) {
+  const stored: StoredJob = { ...fields, _id: options.id ?? ctx.newId(), runId: null, created: now, updated: now };
+  return (await insertJob(ctx, tx, stored, log)) ? stored._id : null;
+}
+
+/**
+ * Inserts a new job with its log (then `Job Submitted`), checks its antecedents and promotes it
+ * when due. False when its antecedents cancelled it at once.
+ */
+async function insertJob(ctx: JobContext, tx: JobTransaction, job: StoredJob, log: readonly JobLogEntry[] = []): Promise<boolean> {
+  const now = ctx.clock.now();
+  if (job.status === 'waiting' && job.depends.length === 0 && job.after <= now) {
     // The common case, due now and free: insert it ready, as the promotion below would leave it,
     // without writing it twice.
-    await tx.insert({ ...stored, status: 'ready', after: now }, [...log, logMessages.submitted(now), logMessages.readied(now)]);
-    return stored._id;
+    await tx.insert({ ...job, status: 'ready', after: now }, [...log, logMessages.submitted(now), logMessages.readied(now)]);
+    return true;
   }
-  await tx.insert(stored, [...log, logMessages.submitted(now)]);
-  if (!(await checkDependsAtSave(ctx, tx, stored))) return null;
-  await readyJobs(ctx, tx, [stored._id]);
-  return stored._id;
+  await tx.insert(job, [...log, logMessages.submitted(now)]);
+  if (!(await checkDependsAtSave(ctx, tx, job))) return false;
+  await readyJobs(ctx, tx, [job._id]);
+  return true;
 }
 
 /**
@@ -95,7 +127,7 @@ async function resave(
   ctx: JobContext,
   tx: JobTransaction,
   id: string,
-  job: Omit<JobSaveDoc, '_id' | 'log'>,
+  job: Omit<JobSaveDoc, '_id' | 'log' | 'chain' | 'parent' | 'worker'>,
   now: Date,
 ): Promise<string | null> {
   const changed = await tx.update(

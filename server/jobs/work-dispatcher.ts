@@ -93,6 +93,22 @@ export class WorkDispatcher {
     });
   }
 
+  /**
+   * Whether a waiting call of another, less-loaded connection wants one of these types: then a
+   * claim of `connectionId` outside the dispatcher (an immediate getWork, jobDone's `next`)
+   * leaves the work to it, so the least-loaded rule holds for every claim.
+   */
+  hasLessLoadedWaiter(types: readonly string[], connectionId: string | null): boolean {
+    if (this.#waiters.size === 0) return false;
+    const load = this.#deps.load(connectionId);
+    for (const waiter of this.#waiters) {
+      const { request } = waiter;
+      if (waiter.expired || request.connectionId === connectionId || !request.types.some((type) => types.includes(type))) continue;
+      if (this.#deps.load(request.connectionId) < load) return true;
+    }
+    return false;
+  }
+
   /** Answers the connection's waiting calls with []: it closed. */
   connectionClosed(connectionId: string): void {
     for (const waiter of this.#waiters) if (waiter.request.connectionId === connectionId) this.#expire(waiter);

@@ -3,6 +3,7 @@
  * `server/jobs/` are written once against it; each backend (SQLite, MongoDB) implements it
  * and passes the same conformance suite.
  */
+import type { ChainLinkSpec, ChainOutcome, ChainStatus } from '../../shared/chains.ts';
 import type { JobStatus } from '../../shared/constants.ts';
 import type { JobDoc, JobLogEntry } from '../../shared/job-doc.ts';
 
@@ -41,7 +42,34 @@ export interface JobChange {
   status: JobStatus | null;
   /** Status before the change; null when the job was inserted. */
   previousStatus: JobStatus | null;
+  /** The chain the job is a link of, if any. */
+  chainId?: string;
 }
+
+/**
+ * A chain as the server keeps it (docs/PROTOCOL.md §7.9): its links as submitted, the jobs made
+ * for them so far, and the outcome its submitter awaits once it is known.
+ */
+export interface StoredChain {
+  _id: string;
+  name?: string;
+  links: ChainLinkSpec[];
+  /** The job of each link made so far, by link index; the last one is the current link. */
+  jobIds: string[];
+  /** The link whose result is the outcome: the one marked `callback`, else the last. */
+  callbackAt: number;
+  status: ChainStatus;
+  /** Set once, when the callback link completes or the chain ends without it. */
+  outcome?: ChainOutcome;
+  /** The job whose handler submitted the chain (jobs calling jobs). */
+  parent?: string;
+  /** 0 for a chain submitted from outside; a parent's depth + 1 for one submitted by a handler. */
+  depth: number;
+  created: Date;
+  updated: Date;
+}
+
+export type ChainChanges = Partial<Omit<StoredChain, '_id' | 'links' | 'created'>>;
 
 /**
  * Reads and writes inside one atomic transaction. Reads see the transaction's own writes.
@@ -71,6 +99,12 @@ export interface JobTransaction {
   promotable(time: Date, options: { ids?: readonly string[]; ignoreDepends: boolean; limit?: number }): Promise<StoredJob[]>;
   /** `running` jobs whose lease (`expiresAfter`) is before `time`. */
   expired(time: Date): Promise<StoredJob[]>;
+  insertChain(chain: StoredChain): Promise<void>;
+  getChain(id: string): Promise<StoredChain | undefined>;
+  /** Applies changes to a chain; false when there is no such chain. */
+  updateChain(id: string, changes: ChainChanges): Promise<boolean>;
+  /** The chains submitted by the handler of job `parent`, optionally only in these statuses. */
+  chainsOf(parent: string, statuses?: readonly ChainStatus[]): Promise<StoredChain[]>;
 }
 
 export interface ReadOptions {
@@ -92,6 +126,8 @@ export interface JobStore {
   transaction<T>(work: (tx: JobTransaction) => Promise<T>): Promise<T>;
   /** Committed jobs by id, in no particular order; missing ids are skipped. */
   getJobs(ids: readonly string[], options?: ReadOptions): Promise<JobDoc[]>;
+  /** Committed chains by id, in no particular order; missing ids are skipped. */
+  getChains(ids: readonly string[]): Promise<StoredChain[]>;
   list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]>;
   counts(): Promise<QueueCounts>;
   /** The earliest `after` among waiting jobs without pending depends, if any. */

@@ -80,6 +80,21 @@ describe('authentication and permissions', () => {
     assert.equal((read.result as { _id: string; status: string }).status, 'ready');
   });
 
+  it("lets a worker submit a chain only on behalf of the job it runs; every role may await chains", async () => {
+    const creator = await connect();
+    await creator.call('login', [{ resume: tokens.creator }]);
+    const parent = (await creator.call('queue_chainSubmit', [[{ type: 'parent-task' }], { watch: true }])).result as { chainId: string; jobId: string };
+    const worker = await connect();
+    await worker.call('login', [{ resume: tokens.worker }]);
+    assert.equal(errorOf(await worker.call('queue_chainSubmit', [[{ type: 'child-task' }]]))?.error, 403, 'not on its own');
+    const [claimed] = (await worker.call('queue_getWork', ['parent-task'])).result as { _id: string; runId: string }[];
+    assert.ok(claimed !== undefined);
+    const child = await worker.call('queue_chainSubmit', [[{ type: 'child-task' }], { parent: { id: claimed._id, runId: claimed.runId }, watch: true }]);
+    assert.equal(typeof (child.result as { chainId?: unknown }).chainId, 'string');
+    assert.deepEqual((await worker.call('queue_chainOutcomes', [{ waitMs: 0 }])).result, []);
+    assert.deepEqual((await creator.call('queue_chainWatch', [[parent.chainId]])).result, { outcomes: [], missing: [] });
+  });
+
   it('lets an admin do everything, and logout takes it away', async () => {
     const client = await connect();
     await client.call('login', [{ resume: tokens.admin }]);

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import Job from 'meteor-job';
 import { storeFeed } from '../../server/feed/job-feed.ts';
-import { serverCaller, type Caller, type Clock, type JobContext } from '../../server/jobs/context.ts';
+import { serverCaller, type Caller, type Clock, type JobContext, type JobLimits } from '../../server/jobs/context.ts';
 import { createCollectionRuntime, jobOperations, type CollectionRuntime, type JobOperation } from '../../server/jobs/index.ts';
 import { createLogger } from '../../server/logger.ts';
 import type { JobStore } from '../../server/store/job-store.ts';
@@ -36,6 +36,8 @@ export interface JobContextOptions {
   stopped?: boolean;
   /** Grace before a lost connection's jobs are requeued (default 10000 ms, as the server's). */
   requeueGraceMs?: number;
+  /** Bounds of the operations (default: the server's). */
+  limits?: Partial<JobLimits>;
 }
 
 /** A fake DDP connection: its caller, and how often its calls unblocked it. */
@@ -112,7 +114,12 @@ export async function createJobContext(options: JobContextOptions = {}): Promise
   // scheduler has tests of its own on a real clock.
   const runtime = createCollectionRuntime(
     { root, store, feed: storeFeed(store), logger, clock },
-    { requeueGraceMs: options.requeueGraceMs ?? 10_000, scheduler: false, stopped: options.stopped ?? false },
+    {
+      requeueGraceMs: options.requeueGraceMs ?? 10_000,
+      scheduler: false,
+      stopped: options.stopped ?? false,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    },
   );
   const ctx = runtime.ctx;
   runtime.start();

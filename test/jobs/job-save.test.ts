@@ -399,3 +399,49 @@ describe('jobSave: bad input is a 400 and writes nothing', () => {
     assert.deepEqual(await q.snapshot(), []);
   });
 });
+
+describe('jobSave: a client-chosen id (docs/PROTOCOL.md §7.10)', () => {
+  test('saves the job under that id; saving again with it answers the same id and saves nothing', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const job = newJob('once', { n: 1 });
+    assert.equal(await q.call('jobSave', job.doc, { id: 'client_id_0001' }), 'client_id_0001');
+    const before = await q.snapshot();
+    assert.equal(await q.call('jobSave', job.doc, { id: 'client_id_0001' }), 'client_id_0001');
+    assert.deepEqual(await q.snapshot(), before, 'the repeated save wrote nothing');
+  });
+
+  test('refuses an id another type already uses, and a doc that is a re-save as well', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    await q.call('jobSave', newJob('one').doc, { id: 'client_id_0002' });
+    await assert.rejects(q.call('jobSave', newJob('other').doc, { id: 'client_id_0002' }), { error: 409, reason: 'Job id already used' });
+    await q.expectMatchFailed('jobSave', { ...savedJob('abc').doc, type: 't' }, { id: 'client_id_0003' });
+    await q.expectMatchFailed('jobSave', newJob('t').doc, { id: 'short' });
+  });
+
+  test('jobSaveMany takes one id per doc, and a repeat answers the same ids', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const docs = [newJob('many').doc, newJob('many').doc];
+    const ids = ['client_id_000a', 'client_id_000b'];
+    assert.deepEqual(await q.call('jobSaveMany', docs, { ids }), ids);
+    assert.deepEqual(await q.call('jobSaveMany', docs, { ids }), ids);
+    assert.equal((await q.snapshot()).length, 2);
+    await q.expectMatchFailed('jobSaveMany', docs, { ids: ['client_id_000c'] });
+  });
+});
+
+describe('jobSave: the Cumulus fields of a document', () => {
+  test('keeps a name; ignores chain, parent and worker, which only the server writes', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const doc = { ...newJob('named').doc, name: 'user1', chain: { id: 'x', index: 0, length: 1 }, parent: 'p', worker: { name: 'w', connection: 'c' } };
+    const id = await q.call('jobSave', doc, {});
+    const saved = await q.mustReadJob(id ?? '');
+    assert.equal(saved.name, 'user1');
+    assert.equal(saved.chain, undefined);
+    assert.equal(saved.parent, undefined);
+    assert.equal(saved.worker, undefined);
+  });
+});

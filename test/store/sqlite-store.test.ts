@@ -17,7 +17,7 @@ import {
   nextReadySql,
   promotableSql,
 } from '../../server/store/sqlite/job-queries.ts';
-import { latestSchemaVersion, migrate } from '../../server/store/sqlite/migrations.ts';
+import { latestSchemaVersion, migrate, migrations } from '../../server/store/sqlite/migrations.ts';
 import { SqliteDatabase } from '../../server/store/sqlite/sqlite-database.ts';
 import { SqliteJobStore } from '../../server/store/sqlite/sqlite-job-store.ts';
 import { StoreOpenError } from '../../server/store/store-open-error.ts';
@@ -113,7 +113,7 @@ describe('SQLite store', () => {
     it('applies migrations once, records the version, and reopens without migrating', async () => {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const first = SqliteDatabase.open(file);
-      assert.deepEqual(first.migrationsApplied, [1]);
+      assert.deepEqual(first.migrationsApplied, migrations.map((migration) => migration.version));
       await first.close();
       const second = SqliteDatabase.open(file);
       assert.deepEqual(second.migrationsApplied, []);

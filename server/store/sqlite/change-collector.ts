@@ -10,8 +10,8 @@ import type { JobChange } from '../job-store.ts';
 export class ChangeRecorder {
   readonly changes: JobChange[] = [];
 
-  record(id: string, type: string, previousStatus: JobStatus | null, status: JobStatus | null): void {
-    this.changes.push({ id, type, previousStatus, status });
+  record(id: string, type: string, previousStatus: JobStatus | null, status: JobStatus | null, chainId?: string): void {
+    this.changes.push(chainId === undefined ? { id, type, previousStatus, status } : { id, type, previousStatus, status, chainId });
   }
 }
 
@@ -28,6 +28,7 @@ export function collapseChanges(changes: readonly JobChange[]): JobChange[] {
     } else {
       seen.status = change.status;
       seen.type = change.type;
+      if (change.chainId !== undefined) seen.chainId = change.chainId;
     }
   }
   return [...byId.values()].filter((change) => change.previousStatus !== null || change.status !== null);

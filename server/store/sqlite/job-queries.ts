@@ -4,6 +4,7 @@
  * committed data through the read-only connection's instance.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import type { ChainStatus } from '../../../shared/chains.ts';
 import type { JobStatus } from '../../../shared/constants.ts';
 import type { JobFilter, ListOptions } from '../job-store.ts';
 import type { JobColumns } from './row-codec.ts';
@@ -182,6 +183,24 @@ export class JobQueries {
 
   deleteLog(id: string): void {
     this.#statement('DELETE FROM job_logs WHERE root = ? AND job_id = ?').run(this.#root, id);
+  }
+
+  insertChain(id: string, status: ChainStatus, parent: string | null, doc: string): void {
+    this.#statement('INSERT INTO chains (root, id, status, parent, doc) VALUES (?, ?, ?, ?, ?)').run(this.#root, id, status, parent, doc);
+  }
+
+  chainDoc(id: string): string | undefined {
+    const row = this.#statement('SELECT doc FROM chains WHERE root = ? AND id = ?').get(this.#root, id) as { doc: string } | undefined;
+    return row?.doc;
+  }
+
+  rewriteChain(id: string, status: ChainStatus, doc: string): void {
+    this.#statement('UPDATE chains SET status = ?, doc = ? WHERE root = ? AND id = ?').run(status, doc, this.#root, id);
+  }
+
+  chainsOf(parent: string): { status: ChainStatus; doc: string }[] {
+    const sql = 'SELECT status, doc FROM chains WHERE root = ? AND parent = ? ORDER BY seq';
+    return this.#statement(sql).all(this.#root, parent) as { status: ChainStatus; doc: string }[];
   }
 
   /** Makes the pending-dependency rows of `dependent` exactly `antecedents`. */

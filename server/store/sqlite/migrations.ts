@@ -61,6 +61,23 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX job_depends_antecedent ON job_depends (root, antecedent, dependent);
     `,
   },
+  {
+    version: 2,
+    description: 'chains of jobs (docs/PROTOCOL.md §7.9)',
+    // `doc` is the whole chain as EJSON text; status and parent are copies for the queries.
+    sql: `
+      CREATE TABLE chains (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        root TEXT NOT NULL,
+        id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        parent TEXT,
+        doc TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX chains_id ON chains (root, id);
+      CREATE INDEX chains_parent ON chains (root, parent, status) WHERE parent IS NOT NULL;
+    `,
+  },
 ];
 
 /** The schema version this code writes; a file with a higher one came from a newer Cumulus. */

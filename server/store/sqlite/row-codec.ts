@@ -6,7 +6,7 @@
 import EJSON from 'ejson';
 import type { JobLogEntry } from '../../../shared/job-doc.ts';
 import { jobDocKeys } from '../../../shared/job-doc.ts';
-import type { JobChanges, StoredJob } from '../job-store.ts';
+import type { JobChanges, StoredChain, StoredJob } from '../job-store.ts';
 
 /** The indexed copies of a document's fields, named as the SQL parameters. */
 export interface JobColumns {
@@ -34,6 +34,14 @@ export function encodeDoc(job: StoredJob): string {
 
 export function decodeDoc(text: string): StoredJob {
   return EJSON.parse(text) as StoredJob;
+}
+
+export function encodeChain(chain: StoredChain): string {
+  return EJSON.stringify(chain);
+}
+
+export function decodeChain(text: string): StoredChain {
+  return EJSON.parse(text) as StoredChain;
 }
 
 export function encodeLogEntry(entry: JobLogEntry): string {

@@ -12,12 +12,13 @@ import type {
   ListOptions,
   QueueCounts,
   ReadOptions,
+  StoredChain,
   StoredJob,
 } from '../job-store.ts';
 import { ChangeRecorder, collapseChanges } from './change-collector.ts';
 import type { BatchObserver } from './group-commit.ts';
 import { JobQueries, type JobRow } from './job-queries.ts';
-import { decodeDoc, decodeLogEntry, withKeysInPlace } from './row-codec.ts';
+import { decodeChain, decodeDoc, decodeLogEntry, withKeysInPlace } from './row-codec.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
 import { SqliteTransaction } from './sqlite-transaction.ts';
 
@@ -100,6 +101,16 @@ export class SqliteJobStore implements JobStore, BatchObserver {
       jobs.push(job);
     }
     return jobs;
+  }
+
+  async getChains(ids: readonly string[]): Promise<StoredChain[]> {
+    this.#checkOpen();
+    const chains: StoredChain[] = [];
+    for (const id of new Set(ids)) {
+      const doc = this.#reads.chainDoc(id);
+      if (doc !== undefined) chains.push(decodeChain(doc));
+    }
+    return chains;
   }
 
   async list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]> {

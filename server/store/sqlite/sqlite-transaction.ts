@@ -5,10 +5,11 @@
  */
 import type { JobStatus } from '../../../shared/constants.ts';
 import type { JobLogEntry } from '../../../shared/job-doc.ts';
-import type { JobChanges, JobFilter, JobTransaction, StoredJob, UpdateGuard } from '../job-store.ts';
+import type { ChainStatus } from '../../../shared/chains.ts';
+import type { ChainChanges, JobChanges, JobFilter, JobTransaction, StoredChain, StoredJob, UpdateGuard } from '../job-store.ts';
 import type { ChangeRecorder } from './change-collector.ts';
 import type { ClaimRow, JobQueries, JobRow } from './job-queries.ts';
-import { decodeDoc, encodeLogEntry, jobColumns, mergeChanges } from './row-codec.ts';
+import { decodeChain, decodeDoc, encodeChain, encodeLogEntry, jobColumns, mergeChanges } from './row-codec.ts';
 
 /** The transaction handed to one work; usable only until that work settles. */
 export class SqliteTransaction implements JobTransaction {
@@ -53,7 +54,7 @@ export class SqliteTransaction implements JobTransaction {
     this.#queries.insert(jobColumns(job));
     this.#queries.setDepends(job._id, job.depends);
     for (const entry of log) this.#queries.insertLogEntry(job._id, encodeLogEntry(entry));
-    this.#recorder.record(job._id, job.type, null, job.status);
+    this.#recorder.record(job._id, job.type, null, job.status, job.chain?.id);
   }
 
   async update(id: string, changes: JobChanges, guard?: UpdateGuard): Promise<boolean> {
@@ -67,7 +68,7 @@ export class SqliteTransaction implements JobTransaction {
     this.#queries.rewrite(row.seq, jobColumns(updated));
     // `depends` is the truth; its table is a copy kept for `dependentsOf` and promotion.
     if (Object.hasOwn(changes, 'depends')) this.#queries.setDepends(id, updated.depends ?? []);
-    this.#recorder.record(id, updated.type, job.status, updated.status);
+    this.#recorder.record(id, updated.type, job.status, updated.status, updated.chain?.id);
     return true;
   }
 
@@ -142,6 +143,34 @@ export class SqliteTransaction implements JobTransaction {
   async expired(time: Date): Promise<StoredJob[]> {
     this.#check();
     return this.#queries.expired(time.getTime()).map((row) => decodeDoc(row.doc));
+  }
+
+  async insertChain(chain: StoredChain): Promise<void> {
+    this.#check();
+    this.#queries.insertChain(chain._id, chain.status, chain.parent ?? null, encodeChain(chain));
+  }
+
+  async getChain(id: string): Promise<StoredChain | undefined> {
+    this.#check();
+    const doc = this.#queries.chainDoc(id);
+    return doc === undefined ? undefined : decodeChain(doc);
+  }
+
+  async updateChain(id: string, changes: ChainChanges): Promise<boolean> {
+    this.#check();
+    const doc = this.#queries.chainDoc(id);
+    if (doc === undefined) return false;
+    const chain: StoredChain = { ...decodeChain(doc), ...changes };
+    this.#queries.rewriteChain(id, chain.status, encodeChain(chain));
+    return true;
+  }
+
+  async chainsOf(parent: string, statuses?: readonly ChainStatus[]): Promise<StoredChain[]> {
+    this.#check();
+    return this.#queries
+      .chainsOf(parent)
+      .filter((row) => statuses === undefined || statuses.includes(row.status))
+      .map((row) => decodeChain(row.doc));
   }
 
   #rowsOf(ids: readonly string[]): JobRow[] {
