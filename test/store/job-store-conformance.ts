@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { foreverDate } from '../../shared/constants.ts';
-import type { JobChange, JobStore, JobTransaction, StoredJob } from '../../server/store/job-store.ts';
+import type { JobChange, JobStore, JobTransaction, StoredChain, StoredJob } from '../../server/store/job-store.ts';
 import { makeJob, makeLogEntry } from '../helpers/job-fixtures.ts';
 
 export interface OpenedTestStore {
@@ -651,6 +651,49 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
         await insert(store, second);
         assert.deepEqual(seen, [first._id]);
         assert.equal((await store.getJobs([first._id, second._id])).length, 2);
+      });
+    });
+
+    describe('chains', () => {
+      const chain = (id: string, overrides: Partial<StoredChain> = {}): StoredChain => ({
+        _id: id,
+        name: 'a chain',
+        links: [{ type: 'first', data: { when: at(1) } }, { type: 'second' }],
+        jobIds: [],
+        callbackAt: 1,
+        status: 'running',
+        depth: 0,
+        created: at(0),
+        updated: at(0),
+        ...overrides,
+      });
+
+      it('inserts, reads back (EJSON types kept), updates and finds chains by parent', async () => {
+        await store.transaction(async (tx) => {
+          await tx.insertChain(chain('c1'));
+          await tx.insertChain(chain('c2', { parent: 'p1' }));
+          await tx.insertChain(chain('c3', { parent: 'p1', status: 'completed' }));
+        });
+        const [c1] = await store.getChains(['c1']);
+        assert.deepEqual(c1, chain('c1'));
+        assert.ok(c1?.links[0]?.data?.when instanceof Date);
+        const outcome = { ok: true as const, jobId: 'j2', index: 1, result: { n: 1 } };
+        assert.equal(await read(store, (tx) => tx.updateChain('c1', { jobIds: ['j1', 'j2'], status: 'completed', outcome })), true);
+        assert.equal(await read(store, (tx) => tx.updateChain('missing', { status: 'failed' })), false);
+        assert.deepEqual(await read(store, (tx) => tx.getChain('c1')), { ...chain('c1'), jobIds: ['j1', 'j2'], status: 'completed', outcome });
+        assert.deepEqual(idsOf(await read(store, (tx) => tx.chainsOf('p1'))), ['c2', 'c3']);
+        assert.deepEqual(idsOf(await read(store, (tx) => tx.chainsOf('p1', ['running']))), ['c2']);
+        assert.deepEqual(await read(store, (tx) => tx.chainsOf('nobody')), []);
+        assert.deepEqual(idsOf(await store.getChains(['c2', 'missing', 'c2'])), ['c2']);
+      });
+
+      it('tells the feed which chain a changed job is a link of', async () => {
+        const seen: JobChange[] = [];
+        store.onCommit((changes) => seen.push(...changes));
+        const link = makeJob({ chain: { id: 'c9', index: 0, length: 1 } });
+        await insert(store, link);
+        await read(store, (tx) => tx.update(link._id, { status: 'ready' }));
+        assert.deepEqual(seen.map((change) => change.chainId), ['c9', 'c9']);
       });
     });
 
