@@ -73,3 +73,44 @@ function describeFailure(failure: Record<string, unknown>): string {
   const text = failure.value ?? failure.message;
   return typeof text === 'string' ? text : JSON.stringify(failure);
 }
+
+/**
+ * A submitted job or chain did not give its outcome within its `timeout` (seconds). The work
+ * itself goes on: its final state is recorded on the server, only this caller stops waiting.
+ */
+export class RpcTimeoutError extends Error {
+  override name = 'RpcTimeoutError';
+  readonly chainId: string;
+  readonly timeoutSeconds: number;
+
+  constructor(chainId: string, timeoutSeconds: number) {
+    super(`No outcome within ${timeoutSeconds} s for chain ${chainId} (the work goes on)`);
+    this.chainId = chainId;
+    this.timeoutSeconds = timeoutSeconds;
+  }
+}
+
+/** A link of a submitted job or chain failed for good, or was cancelled: the rest did not run. */
+export class RpcJobError extends Error {
+  override name = 'RpcJobError';
+  readonly chainId: string;
+  /** The job of the link that ended the chain. */
+  readonly jobId: string;
+  readonly type: string;
+  /** The link's place in its chain (0 for the first). */
+  readonly index: number;
+  readonly status: 'failed' | 'cancelled';
+  /** The worker's error as the job recorded it (`{value, …}`), when the link failed. */
+  readonly failure: Record<string, unknown> | undefined;
+
+  constructor(chainId: string, link: { jobId: string; type: string; index: number; status: 'failed' | 'cancelled'; failure?: Record<string, unknown> }) {
+    const reason = link.failure === undefined ? '' : `: ${describeFailure(link.failure)}`;
+    super(`Job ${link.type} ${link.jobId} ${link.status === 'failed' ? 'failed' : 'was cancelled'}${reason}`);
+    this.chainId = chainId;
+    this.jobId = link.jobId;
+    this.type = link.type;
+    this.index = link.index;
+    this.status = link.status;
+    this.failure = link.failure;
+  }
+}

@@ -31,7 +31,12 @@ export type { JobResult, WaitOptions } from './wait-for-job.ts';
 export type {
   AnswerFor, AnswerType, CallbackAlone, GenericWithCallback, ItselfAnswer, NodeCallback, WithCallback,
 } from './callback-style.ts';
-export { ConnectionClosedError, DisconnectedError, JobFailedError, JobNotFoundError, WaitTimeoutError } from './errors.ts';
+export {
+  ConnectionClosedError, DisconnectedError, JobFailedError, JobNotFoundError, RpcJobError, RpcTimeoutError, WaitTimeoutError,
+} from './errors.ts';
+export { run, submit, type RpcCallback, type RpcJob, type SubmitOptions } from './rpc.ts';
+export { serve, type Handler, type HandlerContext, type ServeOptions, type Served, type Ticket } from './serve.ts';
+export { rainCloud, rainMaker, type AtmosphereOptions, type RainBucket } from './atmosphere.ts';
 export { CumulusError } from '../shared/errors.ts';
 export {
   forever, foreverDate, jobLogLevels, jobPriorities, jobStatuses, jobStatusCancellable, jobStatusPausable, jobStatusRemovable,

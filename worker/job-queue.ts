@@ -71,6 +71,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
+/** The machine's load as reported to the server: not negative, two decimals (a report, not a measurement). */
+function roundedLoad(machineLoad: () => number): number {
+  const load = machineLoad();
+  return Number.isFinite(load) && load > 0 ? Math.round(load * 100) / 100 : 0;
+}
+
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -92,6 +98,8 @@ export class JobQueue<D extends JobData = JobData> {
   readonly #events = new QueueEvents<D>();
   #queued: Job<D>[] = [];
   readonly #tasks = new Set<Task<D>>();
+  /** Running tasks whose worker waits on other jobs (see `lendWhile`), each with how many waits. */
+  readonly #lent = new Map<Task<D>, number>();
   /** A getWork, or a jobDone claiming the next jobs, is in flight: never two at once. */
   #fetching = false;
   #paused = true;
@@ -144,9 +152,30 @@ export class JobQueue<D extends JobData = JobData> {
     return this.#queued.length + this.#tasks.size === 0;
   }
 
-  /** As many worker calls in flight as `concurrency` allows. */
+  /** As many worker calls in flight as `concurrency` allows (not counting those lending their slot). */
   full(): boolean {
-    return this.#tasks.size >= this.#settings.concurrency;
+    return this.#busy() >= this.#settings.concurrency;
+  }
+
+  /**
+   * Lends the slot of the task running `job` while `waiting` is pending: the queue may start
+   * another job meanwhile, so a worker that awaits jobs it submitted (jobs calling jobs) never
+   * deadlocks its own queue, even at concurrency 1 when it handles the child's type too. When
+   * `waiting` settles the task takes its slot back at once: the queue may then run one job more
+   * than `concurrency` until one ends, and takes no new work until it is under again.
+   */
+  lendWhile<T>(job: Job<D>, waiting: Promise<T>): Promise<T> {
+    const task = [...this.#tasks].find((candidate) => candidate.jobs.includes(job));
+    if (task === undefined) return waiting;
+    this.#lent.set(task, (this.#lent.get(task) ?? 0) + 1);
+    this.#process();
+    this.#fetch();
+    const giveBack = (): void => {
+      const count = (this.#lent.get(task) ?? 1) - 1;
+      if (count > 0) this.#lent.set(task, count);
+      else this.#lent.delete(task);
+    };
+    return waiting.finally(giveBack);
   }
 
   /** Whether `pause()` (or a shutdown) stopped it. */
@@ -240,8 +269,13 @@ export class JobQueue<D extends JobData = JobData> {
 
   // ---- fetching ----
 
+  /** Running tasks that hold their slot. */
+  #busy(): number {
+    return this.#tasks.size - this.#lent.size;
+  }
+
   /** How many jobs the queue can take now: meteor-job's formula. */
-  #room(running = this.#tasks.size): number {
+  #room(running = this.#busy()): number {
     const { prefetch, payload, concurrency } = this.#settings;
     return prefetch + payload * (concurrency - running) - this.#queued.length;
   }
@@ -250,11 +284,13 @@ export class JobQueue<D extends JobData = JobData> {
     if (this.#fetching || this.#paused || this.#stopping !== undefined || !this.#connection.connected) return;
     const maxJobs = this.#room();
     if (maxJobs <= 0) return;
-    const { workTimeout, waitMs } = this.#settings;
+    const { workTimeout, waitMs, concurrency, workerName, machineLoad } = this.#settings;
     const options = {
       maxJobs,
       ...(workTimeout === undefined ? {} : { workTimeout }),
       ...(waitMs > 0 ? { waitMs } : {}),
+      // For least-loaded routing, and for the job's record of who ran it.
+      worker: { name: workerName, concurrency, cpuLoad: roundedLoad(machineLoad) },
     };
     this.#fetching = true;
     const started = Date.now();
@@ -317,7 +353,7 @@ export class JobQueue<D extends JobData = JobData> {
   #process(): void {
     const { concurrency, payload } = this.#settings;
     const starting = this.#stopping === 'soft' || (!this.#paused && this.#stopping === undefined);
-    while (starting && this.#tasks.size < concurrency && this.#queued.length > 0) {
+    while (starting && this.#busy() < concurrency && this.#queued.length > 0) {
       const task: Task<D> = { jobs: this.#queued.splice(0, payload) };
       this.#tasks.add(task);
       // Outside this loop, so that a worker that calls back at once cannot nest starts.
@@ -383,7 +419,7 @@ export class JobQueue<D extends JobData = JobData> {
   }
 
   async #doneAndClaim(job: Job<D>, value: unknown): Promise<void> {
-    const room = this.#room(this.#tasks.size - 1);
+    const room = this.#room(this.#busy() - 1);
     const claim = this.#settings.claimNext && !this.#fetching && !this.#paused && this.#stopping === undefined && this.#connection.connected && room > 0;
     if (!claim) {
       await job.done(value);
@@ -407,6 +443,7 @@ export class JobQueue<D extends JobData = JobData> {
 
   #finish(task: Task<D>): void {
     if (!this.#tasks.delete(task)) return;
+    this.#lent.delete(task);
     this.#process();
     if (this.#stopping === undefined) this.#fetch();
     this.#checkShutdown();

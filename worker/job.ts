@@ -14,6 +14,7 @@ import {
 } from '../shared/constants.ts';
 import type { JobDoc } from '../shared/job-doc.ts';
 import { jobMethodNames, permissionGroups } from '../shared/methods.ts';
+import { randomId } from '../shared/random-id.ts';
 import {
   callStyle, defineMethods, withCallbackAlone, type CallbackAlone, type GenericWithCallback, type ItselfAnswer, type WithCallback,
 } from './callback-style.ts';
@@ -31,6 +32,7 @@ import { callJobMethod, type OptionsOf } from './job-methods.ts';
 import { JobQueue, type JobQueueOptions, type JobWorker, type WorkOf } from './job-queue.ts';
 import { rootName, type JobRoot } from './job-root.ts';
 import { markReported, runAccepted } from './run-state.ts';
+import { untilAnswered } from './until-answered.ts';
 import { saveMany, type SaveOptions } from './save-many.ts';
 import { waitForJob, type JobResult, type WaitOptions } from './wait-for-job.ts';
 
@@ -177,8 +179,15 @@ export class Job<Data extends JobData = JobData> {
   static {
     defineMethods(this.prototype, {
       save: callStyle(0, async function (this: Job, given) {
-        const id = await callJobMethod(this.#handle, 'jobSave', [this.#document as never, given]);
-        if (id) this.#document._id = id;
+        const handle = this.#handle;
+        const document = this.#document;
+        // A re-save is safe to repeat; a new job gets its id here, so a save repeated after a lost
+        // answer finds the first instead of saving the job twice (docs/PROTOCOL.md §7.10).
+        const newId = randomId();
+        const id = document._id !== undefined
+          ? await callJobMethod(handle, 'jobSave', [document as never, given])
+          : await untilAnswered(handle, () => callJobMethod(handle, 'jobSave', [document as never, { ...given, id: newId }]));
+        if (id) document._id = id;
         return id;
       }),
       refresh: callStyle(0, async function (this: Job, given) {

@@ -2,6 +2,7 @@
  * The options of `Job.processJobs`, their defaults (meteor-job's, plus the Cumulus ones), and
  * the worker function's two accepted shapes.
  */
+import { availableParallelism, hostname, loadavg } from 'node:os';
 import { cumulusLimits } from '../shared/methods.ts';
 import type { Job } from './job.ts';
 import type { JobData } from './job-builder.ts';
@@ -55,6 +56,17 @@ export interface JobQueueOptions<P extends number = number> {
    * round trip (`jobDone` with `next`). Default true.
    */
   claimNext?: boolean;
+  /**
+   * Cumulus: the name the server records on each job this queue runs, and shows with its load.
+   * Default `<host name>:<process id>`.
+   */
+  workerName?: string;
+  /**
+   * Cumulus: how busy this worker's machine is, reported with each request for work for the
+   * server's least-loaded routing (0 idle, 1 every CPU busy). Default: the operating system's
+   * one-minute load average per CPU; give your own measure where that misleads (a container).
+   */
+  machineLoad?: () => number;
   /** Throw when a worker calls its callback twice (it is always reported). Default false. */
   callbackStrict?: boolean;
   /**
@@ -76,6 +88,8 @@ export interface QueueSettings {
   claimNext: boolean;
   callbackStrict: boolean;
   errorCallback: ((error: Error) => void) | undefined;
+  workerName: string;
+  machineLoad: () => number;
 }
 
 export const queueDefaults = {
@@ -122,6 +136,8 @@ export function queueSettings(options: JobQueueOptions): QueueSettings {
     waitMs,
     claimNext: options.claimNext ?? queueDefaults.claimNext,
     callbackStrict: options.callbackStrict ?? queueDefaults.callbackStrict,
+    workerName: checkedWorkerName(options.workerName),
+    machineLoad: checkedFunction('machineLoad', options.machineLoad) ?? osLoadPerCpu,
     errorCallback: options.errorCallback,
   };
 }
@@ -132,4 +148,23 @@ export function checkedTypes(type: unknown): string[] {
     throw new TypeError('JobQueue: type must be a non-empty string or an array of them');
   }
   return [...types] as string[];
+}
+
+/** The operating system's one-minute load average per CPU. */
+export function osLoadPerCpu(): number {
+  const [oneMinute = 0] = loadavg();
+  return oneMinute / availableParallelism();
+}
+
+function checkedFunction<F>(name: string, value: F | undefined): F | undefined {
+  if (value !== undefined && typeof value !== 'function') throw new TypeError(`JobQueue: ${name} must be a function`);
+  return value;
+}
+
+function checkedWorkerName(name: unknown): string {
+  if (name === undefined) return `${hostname()}:${process.pid}`;
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw new TypeError('JobQueue: workerName must be a string of 1 to 200 characters');
+  }
+  return name;
 }

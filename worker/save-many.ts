@@ -3,11 +3,13 @@
  * server) instead of one round trip each. Over the server's batch limit, one call per batch.
  */
 import { cumulusLimits } from '../shared/methods.ts';
+import { randomId } from '../shared/random-id.ts';
 import type { JobSaveDoc } from '../shared/schemas.ts';
 import { chunks } from './job-admin.ts';
 import type { JobDocument } from './job-builder.ts';
 import { callJobMethod } from './job-methods.ts';
 import type { JobRoot } from './job-root.ts';
+import { untilAnswered } from './until-answered.ts';
 
 export interface SaveOptions {
   /** With a `forever`-repeating job: cancel every other job of its type first. */
@@ -22,7 +24,11 @@ export async function saveMany(root: JobRoot, jobs: readonly { readonly doc: Job
   const ids: (string | null)[] = [];
   for (const part of chunks(jobs, cumulusLimits.maxBatch)) {
     const docs = part.map((job) => job.doc as JobSaveDoc);
-    const answer = await callJobMethod(root, 'jobSaveMany', [docs, options]);
+    // New jobs get client-chosen ids, so a call repeated after a lost answer finds the first
+    // (docs/PROTOCOL.md §7.10); a batch that re-saves paused jobs goes once, as meteor-job's would.
+    const answer = docs.some((doc) => doc._id != null)
+      ? await callJobMethod(root, 'jobSaveMany', [docs, options])
+      : await saveNew(root, docs, options);
     part.forEach((job, i) => {
       const id = answer[i] ?? null;
       if (id !== null) job.doc._id = id;
@@ -30,4 +36,9 @@ export async function saveMany(root: JobRoot, jobs: readonly { readonly doc: Job
     });
   }
   return ids;
+}
+
+function saveNew(root: JobRoot, docs: JobSaveDoc[], options: SaveOptions): Promise<(string | null)[]> {
+  const ids = docs.map(() => randomId());
+  return untilAnswered(root, () => callJobMethod(root, 'jobSaveMany', [docs, { ...options, ids }]));
 }

@@ -76,6 +76,13 @@ export class WorkDispatcher {
     return this.#waiters.size;
   }
 
+  /** How many waiting getWork calls want `type`. */
+  waitingFor(type: string): number {
+    let count = 0;
+    for (const waiter of this.#waiters) if (!waiter.expired && waiter.request.types.includes(type)) count += 1;
+    return count;
+  }
+
   /**
    * Parks a getWork call until it has claimed jobs, or answers [] when `waitMs` passes.
    * The caller has just found nothing ready; work may have become ready since, before this

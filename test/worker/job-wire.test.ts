@@ -27,7 +27,11 @@ function answer(method: string, params: unknown[]): unknown {
   }
 }
 
-/** The calls recorded from `from` (to `to`), as [method, params] with the builder's times left out. */
+/**
+ * The calls recorded from `from` (to `to`), as [method, params] with the builder's times left
+ * out, and the one deliberate addition: the id Cumulus' client gives a new job in jobSave's
+ * options, so that a save retried after a lost answer is not saved twice (docs/PROTOCOL.md §7.10).
+ */
 function callsSince(server: ScriptedDdpServer, from: number, to?: number): [string, unknown][] {
   return server.received.slice(from, to).filter((r) => r.message.msg === 'method').map((r) => {
     const params = EJSON.parse(EJSON.stringify(r.message.params as object)) as unknown[];
@@ -36,6 +40,11 @@ function callsSince(server: ScriptedDdpServer, from: number, to?: number): [stri
       delete doc.created;
       delete doc.updated;
       for (const entry of doc.log as Record<string, unknown>[]) delete entry.time;
+      const options = params[1] as Record<string, unknown> | undefined;
+      if (typeof options?.id === 'string') {
+        assert.match(options.id, /^[23456789A-HJ-NP-Za-km-z]{17}$/, 'a Meteor-style id');
+        delete options.id;
+      }
     }
     return [r.message.method as string, params];
   });
