@@ -11,7 +11,7 @@ import { ddpServerDefaults } from './ddp/index.ts';
 import { jobLimitDefaults } from './jobs/context.ts';
 import { schedulerDefaults } from './jobs/scheduler.ts';
 import { logLevels } from './logger.ts';
-import { publicationDefaults } from './publications/live-query.ts';
+import { publicationDefaults } from './publications/publication-options.ts';
 
 export interface TokenGrant {
   /** The user id a connection logged in with this token gets. */

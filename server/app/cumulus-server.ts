@@ -15,6 +15,8 @@ import { upgradeRefusal } from '../http/origin-policy.ts';
 import { createCollectionRuntime, type Clock, type CollectionRuntime, type JobContext } from '../jobs/index.ts';
 import type { Logger } from '../logger.ts';
 import { registerJobsPublication } from '../publications/jobs-publication.ts';
+import { LiveJobs } from '../publications/live-jobs.ts';
+import { LiveStats } from '../publications/live-stats.ts';
 import { registerStatsPublication } from '../publications/stats-publication.ts';
 import { openStores } from '../store/open-store.ts';
 import { registerJobMethods } from './job-methods.ts';
@@ -75,9 +77,15 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
       },
     );
     registerJobMethods(ddp, runtime.ctx, auth);
-    const publicationDeps = { root, store, feed, auth, logger: rootLogger, throttleMs: config.publicationThrottleMs };
-    registerJobsPublication(ddp, publicationDeps);
-    registerStatsPublication(ddp, publicationDeps);
+    const liveDeps = { store, feed, logger: rootLogger, throttleMs: config.publicationThrottleMs };
+    const live = new LiveJobs(liveDeps);
+    const stats = new LiveStats(liveDeps);
+    teardown.add(`the publications of ${root}`, () => {
+      live.close();
+      stats.close();
+    });
+    registerJobsPublication(ddp, { root, auth, live });
+    registerStatsPublication(ddp, { root, auth, stats });
     runtimes.push(runtime);
   }
   // Claims are bound to connections: each root learns of every connection, and of its end.

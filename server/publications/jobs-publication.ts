@@ -1,41 +1,44 @@
-/** `<root>.jobs`: live job documents selected by a typed filter (status, type, ids; limit). */
+/**
+ * `<root>.jobs` (docs/PROTOCOL.md §7.6): live job documents selected by a typed filter (status,
+ * type, ids; limit), newest activity first. Subscriptions with the same filter share one live
+ * query (live-jobs.ts).
+ */
 import { jobsCollectionName } from '../../shared/constants.ts';
 import { matchFailed, notAuthorized } from '../../shared/errors.ts';
 import { jobsFilter, jobsPublicationLimit, type JobsFilter } from '../../shared/publications.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
-import type { DdpServer } from '../ddp/index.ts';
-import type { JobFeed } from '../feed/job-feed.ts';
-import type { Logger } from '../logger.ts';
-import type { JobChange, JobFilter, JobStore } from '../store/job-store.ts';
-import { forClient } from '../jobs/job-docs.ts';
-import { publishLive, type Fields } from './live-query.ts';
+import type { DdpServer, Subscription } from '../ddp/index.ts';
+import type { JobFilter } from '../store/job-store.ts';
+import type { LiveSubscriber } from './job-query-observer.ts';
+import type { LiveJobs } from './live-jobs.ts';
 
-export interface PublicationDeps {
+export interface JobsPublicationDeps {
   root: string;
-  store: JobStore;
-  feed: JobFeed;
   auth: Authenticator;
-  logger: Logger;
-  throttleMs: number;
+  live: LiveJobs;
 }
 
-export function registerJobsPublication(ddp: DdpServer, deps: PublicationDeps): void {
+export function registerJobsPublication(ddp: DdpServer, deps: JobsPublicationDeps): void {
   const collection = jobsCollectionName(deps.root);
   ddp.publish(collection, async (sub, [rawFilter]) => {
     if (!deps.auth.mayRead(sub.userId)) throw notAuthorized();
     const parsed = jobsFilter.optional().safeParse(rawFilter);
     if (!parsed.success) throw matchFailed(`filter: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    const filter = toStoreFilter(parsed.data ?? {});
     const limit = parsed.data?.limit ?? jobsPublicationLimit.default;
-    const fetch = async (): Promise<Map<string, Fields>> => {
-      const jobs = await deps.store.list(filter, { limit, order: 'updated-desc' });
-      return new Map(jobs.map((job) => {
-        const { _id, ...fields } = forClient(job, { failures: false });
-        return [_id, fields];
-      }));
-    };
-    await publishLive(sub, collection, fetch, (change) => mayAffect(filter, change), deps);
+    const handle = await deps.live.subscribe(toStoreFilter(parsed.data ?? {}), limit, subscriberOf(sub, collection));
+    sub.onStop(() => handle.stop());
+    sub.onFence(() => handle.flush());
+    sub.ready();
   });
+}
+
+/** What a live query sends, as a subscription's `added`/`changed`/`removed` in `collection`. */
+export function subscriberOf(sub: Subscription, collection: string): LiveSubscriber {
+  return {
+    added: (id, fields) => sub.added(collection, id, fields),
+    changed: (id, fields) => sub.changed(collection, id, fields),
+    removed: (id) => sub.removed(collection, id),
+  };
 }
 
 function toStoreFilter(filter: JobsFilter): JobFilter {
@@ -47,12 +50,4 @@ function toStoreFilter(filter: JobsFilter): JobFilter {
     ...(types === undefined ? {} : { types }),
     ...(filter.ids === undefined ? {} : { ids: filter.ids }),
   };
-}
-
-/** Whether a change can alter the answer of the filter: cheap, so that unrelated writes cost nothing. */
-function mayAffect(filter: JobFilter, change: JobChange): boolean {
-  if (filter.ids !== undefined && !filter.ids.includes(change.id)) return false;
-  if (filter.types !== undefined && !filter.types.includes(change.type)) return false;
-  if (filter.statuses === undefined) return true;
-  return [change.status, change.previousStatus].some((s) => s !== null && filter.statuses?.includes(s));
 }

@@ -1,29 +1,27 @@
-/** `<root>.stats`: one document per job type with the number of jobs in each status. */
-import { jobStatuses, statsCollectionName } from '../../shared/constants.ts';
+/**
+ * `<root>.stats` (docs/PROTOCOL.md §7.6): one document per job type with the number of jobs in
+ * each status and in all, kept by deltas (live-stats.ts).
+ */
+import { statsCollectionName } from '../../shared/constants.ts';
 import { notAuthorized } from '../../shared/errors.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
 import type { DdpServer } from '../ddp/index.ts';
-import { publishLive, type Fields } from './live-query.ts';
-import type { PublicationDeps } from './jobs-publication.ts';
+import { subscriberOf } from './jobs-publication.ts';
+import type { LiveStats } from './live-stats.ts';
 
-export function registerStatsPublication(ddp: DdpServer, deps: PublicationDeps): void {
+export interface StatsPublicationDeps {
+  root: string;
+  auth: Authenticator;
+  stats: LiveStats;
+}
+
+export function registerStatsPublication(ddp: DdpServer, deps: StatsPublicationDeps): void {
   const collection = statsCollectionName(deps.root);
   ddp.publish(collection, async (sub) => {
     if (!deps.auth.mayRead(sub.userId)) throw notAuthorized();
-    const fetch = async (): Promise<Map<string, Fields>> => {
-      const counts = await deps.store.counts();
-      return new Map(Object.entries(counts).map(([type, byStatus]) => {
-        const fields: Fields = { type };
-        let total = 0;
-        for (const status of jobStatuses) {
-          const n = byStatus[status] ?? 0;
-          fields[status] = n;
-          total += n;
-        }
-        fields.total = total;
-        return [type, fields];
-      }));
-    };
-    // Only a status change (or an insert or removal) moves a count.
-    await publishLive(sub, collection, fetch, (change) => change.status !== change.previousStatus, deps);
+    const handle = await deps.stats.subscribe(subscriberOf(sub, collection));
+    sub.onStop(() => handle.stop());
+    sub.onFence(() => handle.flush());
+    sub.ready();
   });
 }

@@ -44,6 +44,11 @@ export interface JobChange {
   previousStatus: JobStatus | null;
   /** The chain the job is a link of, if any. */
   chainId?: string;
+  /**
+   * The job as the change left it (undefined when it was removed, or when only its log grew):
+   * what live queries need to apply the change without reading the store again. Never mutate it.
+   */
+  doc?: StoredJob;
 }
 
 /**
@@ -114,7 +119,10 @@ export interface ReadOptions {
 
 export interface ListOptions {
   limit: number;
-  /** Newest activity first (by `updated`), the order a monitor wants. */
+  /**
+   * `updated-desc`: newest activity first, the order a monitor wants; ties by `_id`, descending,
+   * so the order is total and a live window (server/publications) can keep it exactly.
+   */
   order: 'updated-desc' | 'created-asc';
 }
 

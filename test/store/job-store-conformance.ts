@@ -33,6 +33,11 @@ function read<T>(store: JobStore, work: (tx: JobTransaction) => Promise<T>): Pro
   return store.transaction(work);
 }
 
+/** A change without the document it carries, for comparing the rest. */
+function withoutDoc({ doc: _doc, ...change }: JobChange): Omit<JobChange, 'doc'> {
+  return change;
+}
+
 async function getOne(store: JobStore, id: string) {
   const [job] = await store.getJobs([id], { log: true, failures: true });
   return job;
@@ -551,6 +556,14 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
         await store.transaction((tx) => tx.update(b._id, { updated: at(40) }));
         assert.deepEqual(idsOf(await store.list({}, { limit: 1, order: 'updated-desc' })), [b._id]);
       });
+
+      it('breaks ties of updated-desc by _id, descending, whichever way it lists', async () => {
+        const jobs = ['m', 'x', 'b', 'q'].map((id) => makeJob({ _id: `tie-${id}`, updated: at(5) }));
+        await insert(store, ...jobs);
+        const expected = ['tie-x', 'tie-q', 'tie-m', 'tie-b'];
+        assert.deepEqual(idsOf(await store.list({}, { limit: 10, order: 'updated-desc' })), expected);
+        assert.deepEqual(idsOf(await store.list({ ids: idsOf(jobs) }, { limit: 10, order: 'updated-desc' })), expected);
+      });
     });
 
     describe('counts', () => {
@@ -588,8 +601,8 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
 
     describe('onCommit', () => {
       it('reports inserts, updates and removals once committed', async () => {
-        const seen: JobChange[][] = [];
-        store.onCommit((changes) => seen.push([...changes]));
+        const seen: Omit<JobChange, 'doc'>[][] = [];
+        store.onCommit((changes) => seen.push(changes.map(withoutDoc)));
         const job = makeJob({ type: 'k' });
         await insert(store, job);
         await store.transaction((tx) => tx.update(job._id, { status: 'ready' }));
@@ -603,8 +616,8 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
       });
 
       it('collapses the changes of one job in a transaction, and calls before the transaction resolves', async () => {
-        const seen: JobChange[][] = [];
-        store.onCommit((changes) => seen.push([...changes]));
+        const seen: Omit<JobChange, 'doc'>[][] = [];
+        store.onCommit((changes) => seen.push(changes.map(withoutDoc)));
         const job = makeJob({ type: 'k' });
         const other = makeJob({ type: 'k', status: 'ready' });
         await insert(store, other);
@@ -694,6 +707,7 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
         await insert(store, link);
         await read(store, (tx) => tx.update(link._id, { status: 'ready' }));
         assert.deepEqual(seen.map((change) => change.chainId), ['c9', 'c9']);
+        assert.deepEqual(seen.map((change) => change.doc?.status), ['waiting', 'ready'], 'each change carries the job as it left it');
       });
     });
 

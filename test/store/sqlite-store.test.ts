@@ -299,7 +299,7 @@ describe('SQLite store', () => {
           await tx.remove([ephemeral._id]);
         }),
       ]);
-      assert.deepEqual(notified, [[{ id: job._id, type: 'k', previousStatus: null, status: 'ready' }]]);
+      assert.deepEqual(notified.map((changes) => changes.map(({ doc: _doc, ...change }) => change)), [[{ id: job._id, type: 'k', previousStatus: null, status: 'ready' }]]);
     });
 
     it('puts works queued during a batch into the next one', async () => {

@@ -4,14 +4,18 @@
  * listeners only once the batch is committed.
  */
 import type { JobStatus } from '../../../shared/constants.ts';
-import type { JobChange } from '../job-store.ts';
+import type { JobChange, StoredJob } from '../job-store.ts';
 
 /** The changes of one transaction, in the order they were made. */
 export class ChangeRecorder {
   readonly changes: JobChange[] = [];
 
-  record(id: string, type: string, previousStatus: JobStatus | null, status: JobStatus | null, chainId?: string): void {
-    this.changes.push(chainId === undefined ? { id, type, previousStatus, status } : { id, type, previousStatus, status, chainId });
+  /** A change of the job `id`; `doc` is the job after it (none for a removal or a log entry alone). */
+  record(id: string, type: string, previousStatus: JobStatus | null, status: JobStatus | null, doc?: StoredJob): void {
+    const change: JobChange = { id, type, previousStatus, status };
+    if (doc?.chain !== undefined) change.chainId = doc.chain.id;
+    if (doc !== undefined) change.doc = doc;
+    this.changes.push(change);
   }
 }
 
@@ -29,6 +33,9 @@ export function collapseChanges(changes: readonly JobChange[]): JobChange[] {
       seen.status = change.status;
       seen.type = change.type;
       if (change.chainId !== undefined) seen.chainId = change.chainId;
+      // The latest document; a later log entry alone does not change it, a removal drops it.
+      if (change.doc !== undefined) seen.doc = change.doc;
+      else if (change.status === null) delete seen.doc;
     }
   }
   return [...byId.values()].filter((change) => change.previousStatus !== null || change.status !== null);

@@ -55,7 +55,7 @@ export const nextPromotionSql =
   `SELECT after FROM jobs WHERE root = ? AND status = 'waiting' AND ${noPendingDepends} ORDER BY after LIMIT 1`;
 
 const orderBy: Record<ListOptions['order'] | 'insertion', string> = {
-  'updated-desc': 'ORDER BY updated DESC, seq DESC',
+  'updated-desc': 'ORDER BY updated DESC, id DESC',
   'created-asc': 'ORDER BY created, seq',
   insertion: 'ORDER BY seq',
 };

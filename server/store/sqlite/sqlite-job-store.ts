@@ -129,7 +129,7 @@ export class SqliteJobStore implements JobStore, BatchObserver {
     }
     const order =
       options.order === 'updated-desc'
-        ? (a: JobRow, b: JobRow) => b.updated - a.updated || b.seq - a.seq
+        ? (a: JobRow, b: JobRow) => b.updated - a.updated || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
         : (a: JobRow, b: JobRow) => a.created - b.created || a.seq - b.seq;
     return rows
       .sort(order)

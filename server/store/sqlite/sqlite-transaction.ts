@@ -54,7 +54,7 @@ export class SqliteTransaction implements JobTransaction {
     this.#queries.insert(jobColumns(job));
     this.#queries.setDepends(job._id, job.depends);
     for (const entry of log) this.#queries.insertLogEntry(job._id, encodeLogEntry(entry));
-    this.#recorder.record(job._id, job.type, null, job.status, job.chain?.id);
+    this.#recorder.record(job._id, job.type, null, job.status, job);
   }
 
   async update(id: string, changes: JobChanges, guard?: UpdateGuard): Promise<boolean> {
@@ -68,7 +68,7 @@ export class SqliteTransaction implements JobTransaction {
     this.#queries.rewrite(row.seq, jobColumns(updated));
     // `depends` is the truth; its table is a copy kept for `dependentsOf` and promotion.
     if (Object.hasOwn(changes, 'depends')) this.#queries.setDepends(id, updated.depends ?? []);
-    this.#recorder.record(id, updated.type, job.status, updated.status, updated.chain?.id);
+    this.#recorder.record(id, updated.type, job.status, updated.status, updated);
     return true;
   }
 
