@@ -60,7 +60,7 @@ export const chainSubmitOptions = z.strictObject({
   id: clientId.optional(),
   /** The running job whose handler submits this chain (jobs calling jobs). */
   parent: z.strictObject({ id, runId: id }).optional(),
-  /** Watch the chain's outcome on this connection at once (`chainOutcomes` delivers it). */
+  /** Watch the chain's outcome on this connection at once (`outcomes` delivers it, §7.12). */
   watch: z.boolean().optional(),
 });
 
@@ -80,7 +80,7 @@ export type ChainOutcome =
       failure?: Record<string, unknown>;
     };
 
-/** A chain's outcome as `chainWatch` and `chainOutcomes` answer it. */
+/** A chain's outcome as `chainWatch` and `outcomes` answer it. */
 export interface ChainReport {
   id: string;
   status: ChainStatus;

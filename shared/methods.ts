@@ -43,9 +43,9 @@ const noOptions = z.strictObject({}).optional();
 
 /** Bounds of the Cumulus extensions. */
 export const cumulusLimits = {
-  /** Longest a getWork or chainOutcomes may wait. */
+  /** Longest a getWork or outcomes call may wait. */
   maxWaitMs: 60_000,
-  /** Most jobs in one jobSaveMany or reclaimRuns call, and chains in one chainWatch. */
+  /** Most jobs in one jobSaveMany, reclaimRuns or jobWatch call, and chains in one chainWatch. */
   maxBatch: 1000,
 } as const;
 
@@ -215,10 +215,12 @@ export const jobMethods = {
     ...spec(['links', 'options'], [chainLinks, chainSubmitOptions.optional()], 'creator'),
     workerFor: (params: readonly unknown[]) => typeof (params[1] as { parent?: unknown } | undefined)?.parent === 'object',
   },
-  /** Cumulus extension: watches chains' outcomes on this connection; answers those already known (§7.9). */
+  /** Cumulus extension: watches chains' outcomes on this connection; answers those already known (§7.12). */
   chainWatch: spec(['ids'], [z.array(id).max(cumulusLimits.maxBatch)], 'creator', true),
-  /** Cumulus extension: the outcomes of watched chains, waiting up to `waitMs` for one (§7.9). */
-  chainOutcomes: spec(['options'], [z.strictObject({ waitMs: waitMs.optional() }).optional()], 'creator', true),
+  /** Cumulus extension: watches jobs' outcomes on this connection; answers those already known (§7.12). */
+  jobWatch: spec(['ids'], [z.array(id).max(cumulusLimits.maxBatch)], 'creator', true),
+  /** Cumulus extension: the outcomes delivered to this connection, waiting up to `waitMs` for one (§7.12). */
+  outcomes: spec(['options'], [z.strictObject({ waitMs: waitMs.optional() }).optional()], 'creator', true),
 } as const;
 
 export type JobMethodName = keyof typeof jobMethods;

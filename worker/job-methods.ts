@@ -2,7 +2,8 @@
  * Typed job-collection calls: the parameters come from the shared method schemas, the answers
  * from the table below (docs/PROTOCOL.md §2.3 and the Cumulus extensions in `shared/methods.ts`).
  */
-import type { ChainReport, ChainSubmitted, ChainWatchAnswer } from '../shared/chains.ts';
+import type { ChainSubmitted, ChainWatchAnswer } from '../shared/chains.ts';
+import type { JobWatchAnswer, OutcomeBatch } from '../shared/outcomes.ts';
 import type { JobDoc } from '../shared/job-doc.ts';
 import { methodName, type JobMethodName, type MethodParams } from '../shared/methods.ts';
 import { connectionOf, type JobRoot } from './job-root.ts';
@@ -37,7 +38,8 @@ export interface MethodResults {
   reclaimRuns: string[];
   chainSubmit: ChainSubmitted;
   chainWatch: ChainWatchAnswer;
-  chainOutcomes: ChainReport[];
+  jobWatch: JobWatchAnswer;
+  outcomes: OutcomeBatch;
 }
 
 /** Calls `<root>_<name>` on the root's connection. */

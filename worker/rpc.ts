@@ -4,14 +4,14 @@
  *
  * A submission is one `chainSubmit` call with a client-chosen chain id, so it is retried after
  * a lost connection without being saved twice. Its outcome comes through the connection's one
- * waiting `chainOutcomes` call (chain-outcomes.ts). Called from inside a `serve()` handler, it
+ * waiting `outcomes` call (outcome-waiters.ts). Called from inside a `serve()` handler, it
  * submits on behalf of the running job and lends that job's slot while it waits.
  */
 import { chainLinks, resultValue, type ChainLinkSpec, type ChainReport } from '../shared/chains.ts';
 import { defaultRoot, type RetryBackoff } from '../shared/constants.ts';
 import { matchFailed } from '../shared/errors.ts';
 import { randomId } from '../shared/random-id.ts';
-import { chainOutcomesOf } from './chain-outcomes.ts';
+import { outcomeWaitersOf } from './outcome-waiters.ts';
 import type { CumulusConnection } from './connection.ts';
 import { RpcJobError, RpcTimeoutError } from './errors.ts';
 import { handlerScope } from './handler-scope.ts';
@@ -104,20 +104,20 @@ async function submitWork(work: RpcJob | readonly RpcJob[], options: SubmitOptio
     await untilAnswered(handle, () => callJobMethod(handle, 'chainSubmit', [links, chainOptions]));
     return undefined;
   }
-  const outcomes = chainOutcomesOf(connection, root);
-  const outcome = outcomes.expect(id);
+  const outcomes = outcomeWaitersOf(connection, root);
+  const outcome = outcomes.expectChain(id);
   const saved = untilAnswered(handle, () => callJobMethod(handle, 'chainSubmit', [links, { ...chainOptions, watch: true }]));
   const settled = (async () => {
     try {
       await saved;
     } catch (error) {
-      outcomes.forget(id);
+      outcomes.forgetChain(id);
       throw error;
     }
-    outcomes.saved(id);
+    outcomes.chainSaved(id);
     return outcome;
   })();
-  const awaited = withTimeout(settled, links[0]?.timeout, id, () => outcomes.forget(id));
+  const awaited = withTimeout(settled, links[0]?.timeout, id, () => outcomes.forgetChain(id));
   const report = await (scope === undefined ? awaited : scope.lendWhile(awaited));
   return valueOf(report);
 }

@@ -14,9 +14,9 @@
  *   link; the next link's job is made with `{...its data, [type of this link]: result}`, or
  *   the chain completes. On a link's final failure or cancellation: the chain ends so, with
  *   that outcome unless one was set. Cancelling a job cancels the chains its handler submitted.
- * chainWatch(ids) / chainOutcomes({waitMs}): chain-watcher.ts.
+ * Awaiting the outcome: outcomes.ts (§7.12).
  */
-import { resultValue, type ChainOutcome, type ChainReport, type ChainSubmitted, type ChainWatchAnswer } from '../../shared/chains.ts';
+import { resultValue, type ChainOutcome, type ChainSubmitted } from '../../shared/chains.ts';
 import { jobStatusCancellable } from '../../shared/constants.ts';
 import { CumulusError } from '../../shared/errors.ts';
 import type { MethodParams } from '../../shared/methods.ts';
@@ -58,19 +58,9 @@ export async function chainSubmit(
   });
   if (options.watch === true && caller.connectionId !== null) {
     // A chain that settled already (a repeated submission) lands in the mailbox at once.
-    await ctx.watcher.watch(caller.connectionId, [submitted.chainId], { toMailbox: true });
+    await ctx.watcher.watch('chains', caller.connectionId, [submitted.chainId], { toMailbox: true });
   }
   return submitted;
-}
-
-export async function chainWatch(ctx: JobContext, [ids]: MethodParams<'chainWatch'>, caller: Caller): Promise<ChainWatchAnswer> {
-  if (caller.connectionId === null) return { outcomes: [], missing: [] };
-  return ctx.watcher.watch(caller.connectionId, ids);
-}
-
-export async function chainOutcomes(ctx: JobContext, [options = {}]: MethodParams<'chainOutcomes'>, caller: Caller): Promise<ChainReport[]> {
-  if (caller.connectionId === null) return [];
-  return ctx.watcher.next(caller.connectionId, options.waitMs ?? 0, () => caller.unblock());
 }
 
 /** How deep a chain submitted by the handler of `parent` is; refuses a parent not running, or too deep a chain. */

@@ -7,11 +7,11 @@ import { randomId } from '../../shared/random-id.ts';
 import type { JobFeed } from '../feed/job-feed.ts';
 import type { Logger } from '../logger.ts';
 import type { JobStore } from '../store/job-store.ts';
-import { ChainWatcher, type ChainWatcherOptions } from './chain-watcher.ts';
 import { ClaimTracker } from './claim-tracker.ts';
 import { requeueLostRuns } from './claims.ts';
 import { jobLimitDefaults, systemClock, type Clock, type JobContext, type JobLimits } from './context.ts';
 import { JobServerState } from './job-server-state.ts';
+import { OutcomeWatcher, type OutcomeWatcherOptions } from './outcome-watcher.ts';
 import { PromotionScheduler, type SchedulerOptions } from './scheduler.ts';
 import { WorkDispatcher, type WorkDispatcherOptions } from './work-dispatcher.ts';
 import { WorkerRegistry } from './worker-registry.ts';
@@ -25,7 +25,7 @@ export interface CollectionRuntimeOptions {
    */
   scheduler: Partial<SchedulerOptions> | false;
   dispatcher?: Partial<WorkDispatcherOptions>;
-  watcher?: Partial<ChainWatcherOptions>;
+  watcher?: Partial<OutcomeWatcherOptions>;
   limits?: Partial<JobLimits>;
   /** Start stopped, as upstream's job server does (default: running). */
   stopped?: boolean;
@@ -74,7 +74,7 @@ export function createCollectionRuntime(deps: CollectionRuntimeDeps, options: Co
     logger,
     ...(options.dispatcher === undefined ? {} : { options: options.dispatcher }),
   });
-  const watcher = new ChainWatcher({ feed, store: deps.store, logger, ...(options.watcher === undefined ? {} : { options: options.watcher }) });
+  const watcher = new OutcomeWatcher({ feed, store: deps.store, logger, ...(options.watcher === undefined ? {} : { options: options.watcher }) });
   const ctx: JobContext = {
     root: deps.root,
     store: deps.store,

@@ -5,9 +5,9 @@
  */
 import type { JobStore } from '../store/job-store.ts';
 import type { Logger } from '../logger.ts';
-import type { ChainWatcher } from './chain-watcher.ts';
 import type { ClaimTracker } from './claim-tracker.ts';
 import type { JobServerState } from './job-server-state.ts';
+import type { OutcomeWatcher } from './outcome-watcher.ts';
 import type { WorkDispatcher } from './work-dispatcher.ts';
 import type { WorkerRegistry } from './worker-registry.ts';
 
@@ -41,8 +41,8 @@ export interface JobContext {
   readonly dispatcher: WorkDispatcher;
   /** What workers reported about themselves: names and loads, for routing. */
   readonly workers: WorkerRegistry;
-  /** Who awaits which chain's outcome. */
-  readonly watcher: ChainWatcher;
+  /** Who awaits which chain's or job's outcome. */
+  readonly watcher: OutcomeWatcher;
   readonly limits: JobLimits;
 }
 

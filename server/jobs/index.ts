@@ -8,7 +8,8 @@ import { jobDone, jobFail, jobLog, jobProgress } from './job-run.ts';
 import { jobRerun } from './job-rerun.ts';
 import { jobSave, jobSaveMany } from './job-save.ts';
 import { reclaimRuns } from './claims.ts';
-import { chainOutcomes, chainSubmit, chainWatch } from './chains.ts';
+import { chainSubmit } from './chains.ts';
+import { chainWatch, jobWatch, outcomes } from './outcomes.ts';
 import { shutdownJobServer, startJobServer } from './server-control.ts';
 
 export type JobOperation<N extends JobMethodName> = (ctx: JobContext, params: MethodParams<N>, caller: Caller) => Promise<unknown>;
@@ -36,7 +37,8 @@ export const jobOperations = {
   reclaimRuns,
   chainSubmit,
   chainWatch,
-  chainOutcomes,
+  jobWatch,
+  outcomes,
 } satisfies { [N in JobMethodName]: JobOperation<N> };
 
 export type { Caller, JobContext, Clock } from './context.ts';

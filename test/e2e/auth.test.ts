@@ -91,7 +91,7 @@ describe('authentication and permissions', () => {
     assert.ok(claimed !== undefined);
     const child = await worker.call('queue_chainSubmit', [[{ type: 'child-task' }], { parent: { id: claimed._id, runId: claimed.runId }, watch: true }]);
     assert.equal(typeof (child.result as { chainId?: unknown }).chainId, 'string');
-    assert.deepEqual((await worker.call('queue_chainOutcomes', [{ waitMs: 0 }])).result, []);
+    assert.deepEqual((await worker.call('queue_outcomes', [{ waitMs: 0 }])).result, { chains: [], jobs: [] });
     assert.deepEqual((await creator.call('queue_chainWatch', [[parent.chainId]])).result, { outcomes: [], missing: [] });
   });
 

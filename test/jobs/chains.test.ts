@@ -253,8 +253,8 @@ describe('chains: jobs calling jobs', () => {
   });
 });
 
-describe('chains: watching outcomes', () => {
-  test('chainWatch answers known outcomes and missing ids at once; chainOutcomes delivers the rest when they settle', async (t) => {
+describe('chains: awaiting outcomes (docs/PROTOCOL.md §7.12)', () => {
+  test('chainWatch answers known outcomes and missing ids at once; outcomes delivers the rest when they settle', async (t) => {
     const q = await createJobContext();
     t.after(() => q.close());
     const a = q.connect();
@@ -264,12 +264,12 @@ describe('chains: watching outcomes', () => {
     const answer = await q.callAs(a.caller, 'chainWatch', [settled.chainId, pending.chainId, 'nosuchchain']);
     assert.deepEqual(answer.missing, ['nosuchchain']);
     assert.deepEqual(answer.outcomes.map((report: ChainReport) => report.id), [settled.chainId]);
-    assert.deepEqual(await q.callAs(a.caller, 'chainOutcomes', { waitMs: 0 }), [], 'nothing settled yet');
-    const waiting = q.callAs(a.caller, 'chainOutcomes', { waitMs: 60_000 });
+    assert.deepEqual(await q.callAs(a.caller, 'outcomes', { waitMs: 0 }), { chains: [], jobs: [] }, 'nothing settled yet');
+    const waiting = q.callAs(a.caller, 'outcomes', { waitMs: 60_000 });
     const slow = await complete(q, 'slow', { n: 2 });
-    const reports = await waiting;
-    assert.deepEqual(reports, [{ id: pending.chainId, status: 'completed', outcome: { ok: true, jobId: slow._id, index: 0, result: { n: 2 } } }]);
-    assert.ok(a.unblocks > 0, 'a waiting chainOutcomes lets the connection go on');
+    const { chains } = await waiting;
+    assert.deepEqual(chains, [{ id: pending.chainId, status: 'completed', outcome: { ok: true, jobId: slow._id, index: 0, result: { n: 2 } } }]);
+    assert.ok(a.unblocks > 0, 'a waiting outcomes call lets the connection go on');
     assert.equal(q.ctx.watcher.size, 0, 'nothing is watched once delivered');
   });
 
@@ -284,20 +284,59 @@ describe('chains: watching outcomes', () => {
     b.close();
     assert.equal(q.ctx.watcher.size, 1);
     const done = await complete(q, 'w', {});
-    const reports = await q.callAs(a.caller, 'chainOutcomes', { waitMs: 10_000 });
-    assert.deepEqual(reports.map((report: ChainReport) => report.id), [first.chainId]);
-    assert.equal(reports[0]?.outcome.jobId, done._id);
+    const { chains } = await q.callAs(a.caller, 'outcomes', { waitMs: 10_000 });
+    assert.deepEqual(chains.map((report: ChainReport) => report.id), [first.chainId]);
+    assert.equal(chains[0]?.outcome.jobId, done._id);
   });
 
-  test('a newer chainOutcomes of the same connection answers the older one with nothing', async (t) => {
+  test('a newer outcomes call of the same connection answers the older one with nothing', async (t) => {
     const q = await createJobContext();
     t.after(() => q.close());
     const a = q.connect();
     await submit(q, [{ type: 'w' }], { watch: true }, a);
-    const older = q.callAs(a.caller, 'chainOutcomes', { waitMs: 60_000 });
-    const newer = q.callAs(a.caller, 'chainOutcomes', { waitMs: 60_000 });
-    assert.deepEqual(await older, []);
+    const older = q.callAs(a.caller, 'outcomes', { waitMs: 60_000 });
+    const newer = q.callAs(a.caller, 'outcomes', { waitMs: 60_000 });
+    assert.deepEqual(await older, { chains: [], jobs: [] });
     await complete(q, 'w', {});
-    assert.equal((await newer).length, 1);
+    assert.equal((await newer).chains.length, 1);
+  });
+
+  test('jobWatch reports completed, failed, cancelled and removed jobs, each once, to every watcher', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const a = q.connect();
+    const b = q.connect();
+    const { jobId: done } = await submit(q, [{ type: 'j1' }]);
+    const { jobId: failing } = await submit(q, [{ type: 'j2' }]);
+    const { jobId: cancelled } = await submit(q, [{ type: 'j3' }]);
+    const { jobId: removed } = await submit(q, [{ type: 'j4' }]);
+    const known = await complete(q, 'j1', { r: 1 });
+    const ids = [done, failing, cancelled, removed, 'nosuchjob'];
+    const first = await q.callAs(a.caller, 'jobWatch', ids);
+    assert.deepEqual(first, { outcomes: [{ id: known._id, status: 'completed', result: { r: 1 } }], missing: ['nosuchjob'] });
+    await q.callAs(b.caller, 'jobWatch', [failing]);
+    const run = await q.claim('j2');
+    await q.call('jobFail', failing, run.runId, { value: 'broke' }, {});
+    await q.call('jobCancel', [cancelled, removed], {});
+    await q.call('jobRemove', removed, {});
+    const seen: unknown[] = [];
+    while (seen.length < 3) seen.push(...(await q.callAs(a.caller, 'outcomes', { waitMs: 10_000 })).jobs);
+    assert.deepEqual(seen, [
+      { id: failing, status: 'failed', failures: [{ value: 'broke', runId: run.runId }] },
+      { id: cancelled, status: 'cancelled', failures: [] },
+      { id: removed, status: 'cancelled', failures: [] },
+    ]);
+    assert.deepEqual((await q.callAs(b.caller, 'outcomes', { waitMs: 10_000 })).jobs.map((report: { id: string }) => report.id), [failing]);
+    assert.equal(q.ctx.watcher.size, 0);
+  });
+
+  test('a watched job removed before it settles is reported removed', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const a = q.connect();
+    const { jobId } = await submit(q, [{ type: 'gone' }]);
+    await q.callAs(a.caller, 'jobWatch', [jobId]);
+    await q.store.transaction((tx) => tx.remove([jobId]));
+    assert.deepEqual((await q.callAs(a.caller, 'outcomes', { waitMs: 10_000 })).jobs, [{ id: jobId, status: 'removed' }]);
   });
 });

@@ -1,8 +1,9 @@
 // Producer helpers: Job.saveMany (one jobSaveMany call) and awaiting a job's end with
-// job.result() / Job.waitFor(), pushed through the `<root>.jobs` publication.
+// job.result() / Job.waitFor(), pushed through the connection's one waiting `outcomes` call
+// (docs/PROTOCOL.md §7.12).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connect, Job, JobFailedError, JobNotFoundError, WaitTimeoutError, type NodeCallback, type Subscription } from '../../worker/index.ts';
+import { connect, Job, JobFailedError, JobNotFoundError, WaitTimeoutError, type NodeCallback } from '../../worker/index.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { startWorkerEnv, testConnectOptions, type WorkerEnv } from './helpers/worker-env.ts';
 
@@ -61,36 +62,19 @@ describe('saveMany and waiting for results', () => {
     const result = job.result();
     await work('wait-done', (running) => running.done({ answer: 42 }));
     assert.deepEqual(await result, { answer: 42 });
-    assert.equal(calls.filter((c) => c === 'queue_getJob').length, 1, 'one read of the current state, then pushed');
+    assert.equal(calls.filter((c) => c === 'queue_jobWatch').length, 1, 'one watch, which answers or waits');
+    assert.equal(calls.filter((c) => c === 'queue_getJob').length, 0, 'no reading, no polling');
   });
 
-  it('lets several waiters on one connection await the same job', async () => {
+  it('lets several waiters on one connection await the same job, through one watch', async () => {
     const job = new Job('queue', 'wait-twice', {});
     const id = (await job.save()) as string;
-    // The first waiter's subscription must hold the document before the others subscribe, so
-    // that the server's merge box sends them no `added` of their own.
-    let held = false;
-    const stopWatching = env.connection.onData((message) => {
-      if (message.msg === 'added' && message.collection === 'queue.jobs' && message.id === id) held = true;
-    });
-    const subscribe = env.connection.subscribe.bind(env.connection);
-    const subscriptions: Subscription[] = [];
-    env.connection.subscribe = ((name: string, ...params: unknown[]) => {
-      const subscription = subscribe(name, ...params);
-      subscriptions.push(subscription);
-      return subscription;
-    }) as typeof env.connection.subscribe;
-    const first = job.result();
-    await waitFor(() => held);
-    stopWatching();
-    const second = Job.waitFor('queue', id);
-    const third = Job.waitFor('queue', id);
-    // Only once every waiter's subscription is ready does the job move on.
-    await waitFor(() => subscriptions.length === 3);
-    env.connection.subscribe = subscribe;
-    await Promise.all(subscriptions.map((subscription) => subscription.ready));
+    calls = [];
+    const waiters = [job.result(), Job.waitFor('queue', id), Job.waitFor('queue', id)];
+    await waitFor(() => calls.includes('queue_outcomes'), { description: 'the wait under way' });
     await work('wait-twice', (running) => running.done({ twice: true }));
-    assert.deepEqual(await Promise.all([first, second, third]), [{ twice: true }, { twice: true }, { twice: true }]);
+    assert.deepEqual(await Promise.all(waiters), [{ twice: true }, { twice: true }, { twice: true }]);
+    assert.equal(calls.filter((c) => c === 'queue_jobWatch').length, 1);
   });
 
   it('resolves at once for a job completed already; a non-object result comes as {value}', async () => {
