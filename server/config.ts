@@ -46,6 +46,10 @@ export interface Config {
   publicationThrottleMs: number;
   /** How deep jobs may call jobs (chains submitted by handlers, docs/PROTOCOL.md §7.9). */
   maxChainDepth: number;
+  /** Bytes waiting in a socket past which changes are coalesced (docs/PROTOCOL.md §1.8). */
+  maxBufferedBytes: number;
+  /** How long a socket may stay over `maxBufferedBytes` before its connection is closed (ms). */
+  slowClientTimeoutMs: number;
   logLevel: string;
 }
 
@@ -93,6 +97,14 @@ export const variables = {
     default: String(ddpServerDefaults.maxMessageBytes),
     help: 'larger DDP frames close the connection (code 1009)',
   },
+  CUMULUS_MAX_BUFFERED_BYTES: {
+    default: String(ddpServerDefaults.maxBufferedBytes),
+    help: "bytes waiting in a connection's socket past which document changes are coalesced (latest state only) instead of queued",
+  },
+  CUMULUS_SLOW_CLIENT_TIMEOUT_MS: {
+    default: String(ddpServerDefaults.slowClientTimeoutMs),
+    help: 'a connection whose socket stays over that many bytes for this long is closed (code 4000)',
+  },
   CUMULUS_PUBLICATION_THROTTLE_MS: {
     default: String(publicationDefaults.throttleMs),
     help: 'a live subscription is refreshed at most once per this interval, however many writes',
@@ -137,6 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requeueGraceMs: parse('CUMULUS_REQUEUE_GRACE_MS', integer(0, 86_400_000)),
     publicationThrottleMs: parse('CUMULUS_PUBLICATION_THROTTLE_MS', integer(0, 60_000)),
     maxChainDepth: parse('CUMULUS_MAX_CHAIN_DEPTH', integer(1, 10_000)),
+    maxBufferedBytes: parse('CUMULUS_MAX_BUFFERED_BYTES', integer(1024, 1024 * 1024 * 1024)),
+    slowClientTimeoutMs: parse('CUMULUS_SLOW_CLIENT_TIMEOUT_MS', integer(100, 3_600_000)),
     logLevel: parse('LOG_LEVEL', z.enum(logLevels, { message: `expected one of ${logLevels.join(', ')}` })),
   };
   if (config.tokens.size === 0 && !isLoopback(config.host)) {

@@ -57,6 +57,8 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     maxMessageBytes: config.maxMessageBytes,
+    maxBufferedBytes: config.maxBufferedBytes,
+    slowClientTimeoutMs: config.slowClientTimeoutMs,
     logger,
     checkUpgrade: (request) => upgradeRefusal(request, { allowedOrigins: config.allowedOrigins, authEnabled: config.tokens.size > 0 }),
   });

@@ -5,6 +5,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { closeHandshakeMs } from '../../shared/constants.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import type { OutgoingOptions } from './outgoing.ts';
 import { Session } from './session.ts';
 import { WebSocketTransport, type DdpSocket } from './transport.ts';
 import type { ConnectionInfo, DdpServerOptions, MethodHandler, PublishHandler } from './types.ts';
@@ -16,6 +17,10 @@ export const ddpServerDefaults = {
   handshakeTimeoutMs: 30_000,
   maxMessageBytes: 16 * 1024 * 1024,
   closeTimeoutMs: 10_000,
+  /** Bytes waiting in a socket past which changes are held and coalesced (a slow reader). */
+  maxBufferedBytes: 4 * 1024 * 1024,
+  /** How long a socket may stay over `maxBufferedBytes` before its connection is closed. */
+  slowClientTimeoutMs: 30_000,
   /** Sockets get this long to finish their close handshake at shutdown before they are cut. */
   closeHandshakeMs,
 } as const;
@@ -34,6 +39,7 @@ export class DdpServer {
   readonly #heartbeatIntervalMs: number;
   readonly #heartbeatTimeoutMs: number;
   readonly #handshakeTimeoutMs: number;
+  readonly #outgoing: OutgoingOptions;
   #closing: Promise<void> | undefined;
 
   /** Options default to `ddpServerDefaults`; the logger to `createLogger()`. */
@@ -42,6 +48,10 @@ export class DdpServer {
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? ddpServerDefaults.heartbeatIntervalMs;
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? ddpServerDefaults.heartbeatTimeoutMs;
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? ddpServerDefaults.handshakeTimeoutMs;
+    this.#outgoing = {
+      maxBufferedBytes: options.maxBufferedBytes ?? ddpServerDefaults.maxBufferedBytes,
+      slowClientTimeoutMs: options.slowClientTimeoutMs ?? ddpServerDefaults.slowClientTimeoutMs,
+    };
     this.#transport = new WebSocketTransport({
       maxPayload: options.maxMessageBytes ?? ddpServerDefaults.maxMessageBytes,
       logger: this.#logger,
@@ -113,6 +123,7 @@ export class DdpServer {
       heartbeatIntervalMs: this.#heartbeatIntervalMs,
       heartbeatTimeoutMs: this.#heartbeatTimeoutMs,
       handshakeTimeoutMs: this.#handshakeTimeoutMs,
+      outgoing: this.#outgoing,
       onConnected: (connected) => this.#runConnectHooks(connected.connection),
     });
     this.#sessions.set(session, socket);

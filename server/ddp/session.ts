@@ -3,12 +3,14 @@
  * `Session`: the handshake, connection-level errors, pings answered at once, and every other
  * message through the ordered queue (docs/PROTOCOL.md §1.2–§1.5).
  */
+import { closeHandshakeMs } from '../../shared/constants.ts';
 import { randomId } from '../../shared/random-id.ts';
 import type { Logger } from '../logger.ts';
 import { negotiate, type DdpVersion } from './handshake.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { MergeBox } from './merge-box.ts';
 import { MessageQueue, type Unblock } from './message-queue.ts';
+import { Outgoing, type OutgoingOptions } from './outgoing.ts';
 import { runMethod, type MethodContext } from './method-invocation.ts';
 import { SessionSubscriptions } from './session-subscriptions.ts';
 import type { DdpSocket, SocketListener } from './transport.ts';
@@ -22,11 +24,15 @@ export interface SessionDeps {
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly outgoing: OutgoingOptions;
   /** The handshake succeeded and `connected` has been sent. */
   onConnected(session: Session): void;
 }
 
 type State = 'awaiting-connect' | 'open' | 'closed';
+
+/** The close code of a client too slow to read what it is sent (a private-use code, docs/PROTOCOL.md §1.8). */
+export const slowClientCloseCode = 4000;
 
 /** What handlers see of a connection: data and a close hook, not the session itself. */
 class ConnectionHandle implements ConnectionInfo {
@@ -62,7 +68,7 @@ export class Session implements SocketListener, MethodContext {
   #heartbeat: Heartbeat | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
   readonly #closeCallbacks: Array<() => void> = [];
-  readonly #mergeBox = new MergeBox((message) => this.#send(message));
+  readonly #mergeBox = new MergeBox((message) => this.#outgoing.data(message));
   readonly #subscriptions: SessionSubscriptions;
   readonly #queue = new MessageQueue<IncomingMessage>(
     (message, unblock) => this.#process(message, unblock),
@@ -77,10 +83,13 @@ export class Session implements SocketListener, MethodContext {
 
   readonly #socket: DdpSocket;
   readonly #deps: SessionDeps;
+  /** Everything sent goes through it: held and coalesced while the socket is slow to drain. */
+  readonly #outgoing: Outgoing;
 
   constructor(socket: DdpSocket, deps: SessionDeps) {
     this.#socket = socket;
     this.#deps = deps;
+    this.#outgoing = new Outgoing(socket, deps.outgoing, (message) => this.#encode(message), (reason) => this.#closeSlowClient(reason));
     this.logger = deps.logger.child({ session: this.id });
     this.connection = new ConnectionHandle(this.id, socket.clientAddress, () => this.#userId, (cb) => this.#addCloseCallback(cb));
     this.#subscriptions = new SessionSubscriptions({
@@ -153,7 +162,7 @@ export class Session implements SocketListener, MethodContext {
   }
 
   sendText(text: string): void {
-    this.#socket.send(text);
+    if (this.#state !== 'closed') this.#outgoing.text(text);
   }
 
   sendUpdatedAfterFence(id: string): Promise<void> {
@@ -225,6 +234,16 @@ export class Session implements SocketListener, MethodContext {
     }
   }
 
+  /**
+   * The client has not read what it was sent for too long: it goes, so that it costs no more
+   * memory. The close frame waits behind the unread data, so the socket is cut soon after.
+   */
+  #closeSlowClient(reason: string): void {
+    this.logger.warn({ bufferedBytes: this.#socket.bufferedAmount }, `closing a connection that does not read: ${reason}`);
+    this.close(slowClientCloseCode, reason);
+    setTimeout(() => this.#socket.terminate(), closeHandshakeMs).unref();
+  }
+
   #addCloseCallback(cb: () => void): void {
     if (this.#state === 'closed') this.#callSafely(cb);
     else this.#closeCallbacks.push(cb);
@@ -236,6 +255,7 @@ export class Session implements SocketListener, MethodContext {
     clearTimeout(this.#handshakeTimer);
     this.#heartbeat?.stop();
     this.#queue.stop();
+    this.#outgoing.close();
     this.#subscriptions.stopAll();
     this.#mergeBox.clear();
     for (const cb of this.#closeCallbacks.splice(0)) this.#callSafely(cb);
@@ -259,14 +279,18 @@ export class Session implements SocketListener, MethodContext {
   /** False when the message could not be encoded. */
   #send(message: object): boolean {
     if (this.#state === 'closed') return true;
-    let text: string;
+    const text = this.#encode(message);
+    if (text === undefined) return false;
+    this.#outgoing.text(text);
+    return true;
+  }
+
+  #encode(message: object): string | undefined {
     try {
-      text = stringify(message);
+      return stringify(message);
     } catch (error) {
       this.logger.error({ err: error }, 'DDP message cannot be encoded');
-      return false;
+      return undefined;
     }
-    this.#socket.send(text);
-    return true;
   }
 }

@@ -11,6 +11,8 @@ import type { Logger } from '../logger.ts';
 export interface DdpSocket {
   readonly clientAddress: string | undefined;
   readonly isOpen: boolean;
+  /** Bytes sent and not yet written to the network (the backlog of a slow reader). */
+  readonly bufferedAmount: number;
   send(text: string): void;
   /** Starts a close handshake; `closed` settles when it is done. */
   close(code?: number, reason?: string): void;
@@ -61,6 +63,10 @@ class WsSocket implements DdpSocket {
 
   get isOpen(): boolean {
     return this.#ws.readyState === WebSocket.OPEN;
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
   }
 
   send(text: string): void {

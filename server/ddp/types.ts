@@ -22,6 +22,13 @@ export interface DdpServerOptions {
    * code 1009; other connections are unaffected.
    */
   maxMessageBytes?: number;
+  /**
+   * Bytes waiting in a connection's socket past which its changes are held and coalesced
+   * (latest state per document) instead of queued. Default 4 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** How long a socket may stay over `maxBufferedBytes` before its connection is closed. Default 30000. */
+  slowClientTimeoutMs?: number;
   logger?: Logger;
 }
 
