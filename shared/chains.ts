@@ -7,6 +7,17 @@
 import { z } from 'zod';
 import { id, int32, intGTE0, isPlainObject, plainObject, retryBackoff } from './schemas.ts';
 
+/** The longest timeout a link may give, in seconds: the longest a Node timer holds. */
+export const maxTimeoutSeconds = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * What a link's job gets unless the link says otherwise. A submitter usually waits for the
+ * outcome, so a retry comes after a second, not after meteor-job's five minutes.
+ */
+export const linkDefaults = {
+  retryWait: 1000,
+} as const;
+
 /** One link as `chainSubmit` takes it: Atmosphere's job `{type, name, data, timeout, callback}`. */
 export const chainLinkSpec = z.strictObject({
   type: z.string().min(1, 'a link needs a type (the queue it goes to)'),
@@ -14,12 +25,18 @@ export const chainLinkSpec = z.strictObject({
   name: z.string().optional(),
   data: plainObject.optional(),
   /** Seconds the submitter waits for the outcome; only the first link gives it (it counts from submission). */
-  timeout: z.number().positive('timeout must be a positive number of seconds').finite('timeout must be a finite number of seconds').optional(),
+  timeout: z
+    .number()
+    .positive('timeout must be a positive number of seconds')
+    // A longer one would overflow the caller's timer (2^31 - 1 ms) and fire at once.
+    .max(maxTimeoutSeconds, `timeout must be at most ${maxTimeoutSeconds} seconds (about 24 days)`)
+    .optional(),
   /** The submitter's outcome is this link's result; the chain goes on. At most one link. */
   callback: z.boolean().optional(),
   priority: int32.optional(),
   /** Attempts after the first before the link fails for good (meteor-job's `retry(n)`); default 0. */
   retries: intGTE0.optional(),
+  /** ms before a failed attempt runs again; default `linkDefaults.retryWait`. */
   retryWait: intGTE0.optional(),
   retryBackoff: retryBackoff.optional(),
 });

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { chainLinks, chainSubmitOptions, clientId } from './chains.ts';
 import { matchFailed, type CumulusError } from './errors.ts';
 import {
-  id, ids, intGTE0, intGTE1, jobSaveDoc, logLevel, numGT0, numGTE0, plainObject, waitOrSchedule,
+  id, ids, intGTE0, intGTE1, isPlainObject, jobSaveDoc, logLevel, numGT0, numGTE0, plainObject, waitOrSchedule,
 } from './schemas.ts';
 
 /** jobCollection's permission groups; `admin` may call everything. */
@@ -63,10 +63,14 @@ const workerReport = z.strictObject({
 
 const jobTypes = z.union([z.string(), z.array(z.string())]);
 
+/** Cumulus: claim only jobs whose `parent` is one of these (a worker's slot lent while a job waits for its children, §7.9). */
+const parents = z.array(id).max(cumulusLimits.maxBatch);
+
 const nextWork = z.strictObject({
   type: jobTypes,
   maxJobs: intGTE1.optional(),
   workTimeout: intGTE1.optional(),
+  parents: parents.optional(),
 });
 
 const startJobServer = spec(['options'], [noOptions], 'admin');
@@ -100,6 +104,7 @@ export const jobMethods = {
         waitMs: waitMs.optional(),
         /** Cumulus extension: who asks, for least-loaded routing and the job's `worker` (§7.11). */
         worker: workerReport.optional(),
+        parents: parents.optional(),
       }).optional(),
     ],
     'worker',
@@ -213,7 +218,7 @@ export const jobMethods = {
    */
   chainSubmit: {
     ...spec(['links', 'options'], [chainLinks, chainSubmitOptions.optional()], 'creator'),
-    workerFor: (params: readonly unknown[]) => typeof (params[1] as { parent?: unknown } | undefined)?.parent === 'object',
+    workerFor: (params: readonly unknown[]) => isPlainObject((params[1] as { parent?: unknown } | undefined)?.parent),
   },
   /** Cumulus extension: watches chains' outcomes on this connection; answers those already known (§7.12). */
   chainWatch: spec(['ids'], [z.array(id).max(cumulusLimits.maxBatch)], 'creator', true),

@@ -14,6 +14,11 @@ export interface HandlerScope {
   parent: { id: string; runId: string };
   /** Lends the job's slot in its queue while `waiting` is pending. */
   lendWhile<T>(waiting: Promise<T>): Promise<T>;
+  /**
+   * Whether the handler is still running: a timer or promise it left behind keeps its scope, but
+   * once the job has ended, work submitted from there has no parent and lends nothing.
+   */
+  readonly running: boolean;
 }
 
 export const handlerScope = new AsyncLocalStorage<HandlerScope>();

@@ -159,8 +159,9 @@ export class JobQueue<D extends JobData = JobData> {
 
   /**
    * Lends the slot of the task running `job` while `waiting` is pending: the queue may start
-   * another job meanwhile, so a worker that awaits jobs it submitted (jobs calling jobs) never
-   * deadlocks its own queue, even at concurrency 1 when it handles the child's type too. When
+   * another job meanwhile — only a child of a waiting job (`getWork {parents}`) — so a worker
+   * that awaits jobs it submitted (jobs calling jobs) never deadlocks its own queue, even at
+   * concurrency 1 when it handles the child's type too, and a soft shutdown still ends. When
    * `waiting` settles the task takes its slot back at once: the queue may then run one job more
    * than `concurrency` until one ends, and takes no new work until it is under again.
    */
@@ -274,6 +275,16 @@ export class JobQueue<D extends JobData = JobData> {
     return this.#tasks.size - this.#lent.size;
   }
 
+  /**
+   * The jobs waiting on work they submitted, whose slots are lent: while there are any, the
+   * queue claims only their children (and theirs), so exclusive mode stays one job at a time
+   * plus the jobs it waits for, and top-level work never takes a lent slot. Undefined when none.
+   */
+  #lentJobIds(): string[] | undefined {
+    if (this.#lent.size === 0) return undefined;
+    return [...this.#lent.keys()].flatMap((task) => task.jobs.map((job) => job.id).filter((id) => id !== undefined));
+  }
+
   /** How many jobs the queue can take now: meteor-job's formula. */
   #room(running = this.#busy()): number {
     const { prefetch, payload, concurrency } = this.#settings;
@@ -281,16 +292,21 @@ export class JobQueue<D extends JobData = JobData> {
   }
 
   #fetch(): void {
-    if (this.#fetching || this.#paused || this.#stopping !== undefined || !this.#connection.connected) return;
+    if (this.#fetching || !this.#connection.connected) return;
+    // A soft shutdown still serves the children its waiting jobs need, or it would never end.
+    const serving = this.#stopping === undefined ? !this.#paused : this.#stopping === 'soft' && this.#lent.size > 0;
+    if (!serving) return;
     const maxJobs = this.#room();
     if (maxJobs <= 0) return;
     const { workTimeout, waitMs, concurrency, workerName, machineLoad } = this.#settings;
+    const parents = this.#lentJobIds();
     const options = {
       maxJobs,
       ...(workTimeout === undefined ? {} : { workTimeout }),
       ...(waitMs > 0 ? { waitMs } : {}),
       // For least-loaded routing, and for the job's record of who ran it.
       worker: { name: workerName, concurrency, cpuLoad: roundedLoad(machineLoad) },
+      ...(parents === undefined ? {} : { parents }),
     };
     this.#fetching = true;
     const started = Date.now();
@@ -432,7 +448,8 @@ export class JobQueue<D extends JobData = JobData> {
     let answer;
     try {
       const { workTimeout } = this.#settings;
-      const next = { type: [...this.types], maxJobs: room, ...(workTimeout === undefined ? {} : { workTimeout }) };
+      const parents = this.#lentJobIds();
+      const next = { type: [...this.types], maxJobs: room, ...(workTimeout === undefined ? {} : { workTimeout }), ...(parents === undefined ? {} : { parents }) };
       answer = await sendDone({ root: this.#handle, id, runId }, asPayload(value, {}), {}, next);
     } finally {
       this.#fetching = false;
@@ -445,7 +462,7 @@ export class JobQueue<D extends JobData = JobData> {
     if (!this.#tasks.delete(task)) return;
     this.#lent.delete(task);
     this.#process();
-    if (this.#stopping === undefined) this.#fetch();
+    this.#fetch();
     this.#checkShutdown();
   }
 

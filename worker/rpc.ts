@@ -92,7 +92,8 @@ export function run<R = unknown>(type: string, params: Record<string, unknown> =
 
 async function submitWork(work: RpcJob | readonly RpcJob[], options: SubmitOptions): Promise<unknown> {
   const links = checkedLinks(work);
-  const scope = handlerScope.getStore();
+  // Inside a running handler, the work is the handler's job's child (see serve.ts).
+  const scope = handlerScope.getStore()?.running === true ? handlerScope.getStore() : undefined;
   const root = options.root ?? scope?.root ?? defaultRoot;
   const connection = options.connection ?? (scope?.root === root ? scope.connection : undefined) ?? connectionOf(root);
   const handle = { root, connection };

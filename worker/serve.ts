@@ -107,8 +107,13 @@ export function serve(handlers: Readonly<Record<string, Handler>>, options: Serv
         progress: (completed, total) => job.progress(completed, total),
         job,
       };
-      const scope = { root, connection, parent: { id, runId }, lendWhile: <T>(waiting: Promise<T>) => queue.lendWhile(job, waiting) };
-      const value: unknown = await handlerScope.run(scope, () => handler(ticket, job.data, context));
+      const scope = { root, connection, parent: { id, runId }, lendWhile: <T>(waiting: Promise<T>) => queue.lendWhile(job, waiting), running: true };
+      let value: unknown;
+      try {
+        value = await handlerScope.run(scope, () => handler(ticket, job.data, context));
+      } finally {
+        scope.running = false;
+      }
       checkSerializable(value, `the result of the ${job.type} handler`);
       return resultDocument(value);
     },

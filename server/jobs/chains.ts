@@ -16,7 +16,7 @@
  *   that outcome unless one was set. Cancelling a job cancels the chains its handler submitted.
  * Awaiting the outcome: outcomes.ts (§7.12).
  */
-import { resultValue, type ChainOutcome, type ChainSubmitted } from '../../shared/chains.ts';
+import { linkDefaults, resultValue, type ChainOutcome, type ChainSubmitted } from '../../shared/chains.ts';
 import { jobStatusCancellable } from '../../shared/constants.ts';
 import { CumulusError } from '../../shared/errors.ts';
 import type { MethodParams } from '../../shared/methods.ts';
@@ -30,13 +30,15 @@ export async function chainSubmit(
   [links, options = {}]: MethodParams<'chainSubmit'>,
   caller: Caller,
 ): Promise<ChainSubmitted> {
+  // Refused before anything is saved: a chain saved and then refused would be submitted twice.
+  if (options.watch === true && caller.connectionId !== null) ctx.watcher.checkRoom(caller.connectionId, 1);
   const submitted = await ctx.store.transaction(async (tx): Promise<ChainSubmitted> => {
     if (options.id !== undefined) {
       // The same submission again, after its answer was lost.
       const existing = await tx.getChain(options.id);
       if (existing !== undefined) return { chainId: existing._id, jobId: existing.jobIds[0] as string };
     }
-    const depth = options.parent === undefined ? 0 : await depthUnder(ctx, tx, options.parent);
+    const depth = options.parent === undefined ? 0 : await depthUnder(ctx, tx, options.parent, caller);
     const now = ctx.clock.now();
     const marked = links.findIndex((link) => link.callback === true);
     const chain: StoredChain = {
@@ -64,11 +66,18 @@ export async function chainSubmit(
 }
 
 /** How deep a chain submitted by the handler of `parent` is; refuses a parent not running, or too deep a chain. */
-async function depthUnder(ctx: JobContext, tx: JobTransaction, parent: { id: string; runId: string }): Promise<number> {
+async function depthUnder(ctx: JobContext, tx: JobTransaction, parent: { id: string; runId: string }, caller: Caller): Promise<number> {
   const job = await tx.get(parent.id);
-  if (job?.status !== 'running' || job.runId !== parent.runId) {
-    const state = job === undefined ? 'does not exist' : job.runId === parent.runId ? `is ${job.status}` : 'runs under another runId';
-    throw new CumulusError(409, 'Parent job not running', `options.parent: job ${parent.id} ${state}; only a running job's handler may submit on its behalf`);
+  // The parent must be running here: a job this very connection claimed (the server's own calls
+  // excepted), so that a worker cannot submit anything by naming a job someone else runs.
+  const claimedElsewhere = caller.connectionId !== null && job?._private?.claimedBy !== caller.connectionId;
+  if (job?.status !== 'running' || job.runId !== parent.runId || claimedElsewhere) {
+    const state = job === undefined
+      ? 'does not exist'
+      : job.runId !== parent.runId ? 'runs under another runId'
+      : job.status !== 'running' ? `is ${job.status}`
+      : 'is run by another connection';
+    throw new CumulusError(409, 'Parent job not running', `options.parent: job ${parent.id} ${state}; only the handler running a job may submit on its behalf`);
   }
   const parentChain = job.chain === undefined ? undefined : await tx.getChain(job.chain.id);
   const depth = (parentChain?.depth ?? 0) + 1;
@@ -93,7 +102,7 @@ async function makeLink(ctx: JobContext, tx: JobTransaction, chain: StoredChain,
     now: ctx.clock.now(),
     priority: link.priority,
     retries: link.retries,
-    retryWait: link.retryWait,
+    retryWait: link.retryWait ?? linkDefaults.retryWait,
     retryBackoff: link.retryBackoff,
     name: chain.name,
     chain: { id: chain._id, index, length: chain.links.length },
@@ -157,4 +166,14 @@ export async function childLinks(tx: JobTransaction, parentId: string): Promise<
   const current = running.flatMap((chain) => chain.jobIds.slice(-1));
   if (current.length === 0) return [];
   return (await tx.find({ ids: current, statuses: jobStatusCancellable })).map((job) => job._id);
+}
+
+/** Deletes the finished chains that the removal of `removed` left without any link. */
+export async function forgetEmptiedChains(tx: JobTransaction, removed: readonly StoredJob[]): Promise<void> {
+  const chainIds = new Set(removed.flatMap((job) => (job.chain === undefined ? [] : [job.chain.id])));
+  for (const chainId of chainIds) {
+    const chain = await tx.getChain(chainId);
+    if (chain === undefined || chain.status === 'running') continue;
+    if ((await tx.find({ ids: chain.jobIds })).length === 0) await tx.removeChain(chainId);
+  }
 }

@@ -19,11 +19,24 @@ export interface WorkRequest {
   types: readonly string[];
   maxJobs: number;
   workTimeout?: number | undefined;
+  /** Only the children of these jobs (a slot lent while they wait for them). */
+  parents?: readonly string[] | undefined;
+}
+
+interface WorkOptions {
+  maxJobs?: number | undefined;
+  workTimeout?: number | undefined;
+  parents?: readonly string[] | undefined;
 }
 
 /** getWork's and `next`'s type and options as one request; the type may be one name or a list. */
-export function workRequest(type: string | string[], options: { maxJobs?: number | undefined; workTimeout?: number | undefined }): WorkRequest {
-  return { types: typeof type === 'string' ? [type] : type, maxJobs: options.maxJobs ?? 1, workTimeout: options.workTimeout };
+export function workRequest(type: string | string[], options: WorkOptions): WorkRequest {
+  return {
+    types: typeof type === 'string' ? [type] : type,
+    maxJobs: options.maxJobs ?? 1,
+    workTimeout: options.workTimeout,
+    ...(options.parents === undefined ? {} : { parents: options.parents }),
+  };
 }
 
 /**
@@ -46,7 +59,7 @@ export async function claimReady(
   // Who runs it stays on the job after the run, for people and tools looking at it.
   const worker = connectionId === null ? {} : { worker: ctx.workers.workerInfo(connectionId) };
   const claimed: JobDoc[] = [];
-  for (const job of await tx.nextReady(request.types, request.maxJobs)) {
+  for (const job of await tx.nextReady(request.types, request.maxJobs, request.parents)) {
     const changes = {
       status: 'running' as const, runId, updated: now, retries: job.retries - 1, retried: job.retried + 1, ...lease, ...worker, _private: claim,
     };

@@ -74,7 +74,13 @@ export function createCollectionRuntime(deps: CollectionRuntimeDeps, options: Co
     logger,
     ...(options.dispatcher === undefined ? {} : { options: options.dispatcher }),
   });
-  const watcher = new OutcomeWatcher({ feed, store: deps.store, logger, ...(options.watcher === undefined ? {} : { options: options.watcher }) });
+  const watcher = new OutcomeWatcher({
+    feed,
+    store: deps.store,
+    logger,
+    isLive: (connectionId) => claims.isLive(connectionId),
+    ...(options.watcher === undefined ? {} : { options: options.watcher }),
+  });
   const ctx: JobContext = {
     root: deps.root,
     store: deps.store,

@@ -24,13 +24,28 @@ export async function getWork(ctx: JobContext, [type, options = {}]: MethodParam
   const request = workRequest(type, options);
   const connectionId = caller.connectionId;
   if (connectionId !== null) ctx.workers.reported(connectionId, options.worker, request.types, ctx.clock.now());
-  // A less-loaded worker waiting for these types gets the work first (§7.11).
-  const claimed = ctx.dispatcher.hasLessLoadedWaiter(request.types, connectionId) ? [] : await claimWork(ctx, request, connectionId);
+  // A less-loaded worker waiting for some of these types gets that work first (§7.11).
+  const left = ctx.dispatcher.typesForLessLoaded(request.types, connectionId);
+  const claimed = await claimWork(ctx, left.size === 0 ? request : { ...request, types: request.types.filter((type) => !left.has(type)) }, connectionId);
   const waitMs = options.waitMs ?? 0;
   if (claimed.length > 0 || waitMs === 0 || request.types.length === 0 || ctx.state.stopped) return claimed;
   // A connection that closed meanwhile would only tie up jobs until its requeue.
   if (connectionId !== null && !ctx.claims.isLive(connectionId)) return [];
+  // A call for the children of jobs waits only while one of them runs: the dispatcher hears of
+  // their end, but not of an end before it was asked.
+  const parents = request.parents === undefined ? undefined : await runningOf(ctx, request.parents);
+  if (parents?.length === 0) return [];
   // Holding the call without unblocking would queue the worker's own jobDone behind it (§1.5).
   caller.unblock();
-  return ctx.dispatcher.wait({ connectionId, types: request.types, waitMs, claim: () => claimWork(ctx, request, connectionId) });
+  return ctx.dispatcher.wait({
+    connectionId,
+    types: request.types,
+    waitMs,
+    parents,
+    claim: () => claimWork(ctx, request, connectionId),
+  });
+}
+
+async function runningOf(ctx: JobContext, ids: readonly string[]): Promise<string[]> {
+  return (await ctx.store.getJobs(ids)).filter((job) => job.status === 'running').map((job) => job._id);
 }

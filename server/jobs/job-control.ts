@@ -13,7 +13,8 @@
  *                        Guard: cancelled | failed. → waiting, `retries + n`, progress reset;
  *                        log `Job Restarted`; related jobs recursively; then promoted if due.
  * jobRemove(ids, {})     Guard: cancelled | completed | failed. Deletes jobs and logs; their
- *                        waiting dependents are cancelled (log `Antecedent job <id> removed`, §5.11).
+ *                        waiting dependents are cancelled (log `Antecedent job <id> removed`, §5.11);
+ *                        a finished chain whose every link is gone is deleted too.
  * Feed: one change per job whose status changed (removed: status null).
  */
 import {
@@ -21,7 +22,7 @@ import {
 } from '../../shared/constants.ts';
 import type { MethodParams } from '../../shared/methods.ts';
 import type { JobTransaction } from '../store/job-store.ts';
-import { childLinks, endChain } from './chains.ts';
+import { childLinks, endChain, forgetEmptiedChains } from './chains.ts';
 import type { JobContext } from './context.ts';
 import { idList, resetProgress } from './job-docs.ts';
 import { logMessages } from './log-messages.ts';
@@ -139,7 +140,8 @@ async function restartJobs(ctx: JobContext, tx: JobTransaction, ids: readonly st
 
 export async function jobRemove(ctx: JobContext, [ids]: MethodParams<'jobRemove'>): Promise<boolean> {
   return ctx.store.transaction(async (tx) => {
-    const removable = (await tx.find({ ids: idList(ids), statuses: jobStatusRemovable })).map((job) => job._id);
+    const removableJobs = await tx.find({ ids: idList(ids), statuses: jobStatusRemovable });
+    const removable = removableJobs.map((job) => job._id);
     if (removable.length === 0) return false;
     // Dependents still waiting on a removed job could never run (upstream strands them, §5.11):
     // cancel them, as a save with a missing antecedent is cancelled.
@@ -151,6 +153,7 @@ export async function jobRemove(ctx: JobContext, [ids]: MethodParams<'jobRemove'
       await tx.appendLog(job._id, gone.map((id) => logMessages.antecedentRemoved(now, id)));
     }
     await cancelJobs(ctx, tx, stranded.map((job) => job._id), { antecedents: false, dependents: true });
+    await forgetEmptiedChains(tx, removableJobs);
     return removed > 0;
   });
 }

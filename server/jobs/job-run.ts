@@ -104,9 +104,11 @@ export async function jobDone(
   return claimingTransaction(ctx, caller.connectionId, async (tx) => {
     const done = await completeRun(ctx, tx, id, runId, result, options);
     const request = workRequest(next.type, next);
-    // Nothing when the run was stale, the server stopped, or a less-loaded worker waits for these types (§7.11).
-    const skip = done === false || ctx.state.stopped || ctx.dispatcher.hasLessLoadedWaiter(request.types, caller.connectionId);
-    const jobs = skip ? [] : await claimReady(ctx, tx, request, caller.connectionId);
+    // Nothing when the run was stale or the server stopped; and not the types a less-loaded
+    // worker waits for (§7.11).
+    const left = ctx.dispatcher.typesForLessLoaded(request.types, caller.connectionId);
+    const types = request.types.filter((type) => !left.has(type));
+    const jobs = done === false || ctx.state.stopped ? [] : await claimReady(ctx, tx, { ...request, types }, caller.connectionId);
     return { value: { done, jobs }, claimed: jobs.map((job) => job._id) };
   });
 }

@@ -37,6 +37,8 @@ export async function jobSaveMany(ctx: JobContext, [docs, options = {}]: MethodP
   if (ids !== undefined && ids.length !== docs.length) {
     throw matchFailed(`options.ids: ${ids.length} ids for ${docs.length} docs; give one id per doc`);
   }
+  const repeated = ids?.findIndex((id, i) => ids.indexOf(id) !== i) ?? -1;
+  if (repeated !== -1) throw matchFailed(`options.ids.${repeated}: ${String(ids?.[repeated])} is given twice; each new job needs its own id`);
   docs.forEach((doc, i) => checkSavable(doc, `docs.${i}`, ids?.[i]));
   return ctx.store.transaction(async (tx) => {
     const saved: (string | null)[] = [];

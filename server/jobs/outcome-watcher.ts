@@ -30,6 +30,8 @@ export interface OutcomeWatcherDeps {
   feed: JobFeed;
   store: JobStore;
   logger: Logger;
+  /** Whether the connection is still open: a closed one (its method was still running) watches nothing. */
+  isLive(connectionId: string): boolean;
   options?: Partial<OutcomeWatcherOptions>;
 }
 
@@ -109,13 +111,10 @@ export class OutcomeWatcher {
    * `toMailbox`, known outcomes go to the mailbox instead, as later ones will.
    */
   async watch<K extends Kind>(kind: K, connectionId: string, ids: readonly string[], options: { toMailbox?: boolean } = {}): Promise<WatchAnswer<K>> {
-    if (this.#closed) return { outcomes: [], missing: [] };
+    if (this.#closed || !this.#deps.isLive(connectionId)) return { outcomes: [], missing: [] };
+    this.checkRoom(connectionId, ids.length);
     const watcher = this.#watcherOf(connectionId);
     const fresh = ids.filter((id) => !watcher.watched[kind].has(id));
-    const watching = watcher.watched.chains.size + watcher.watched.jobs.size;
-    if (watching + fresh.length > this.#options.maxWatchedPerConnection) {
-      throw new CumulusError(400, 'Too many watched outcomes', `a connection may watch at most ${this.#options.maxWatchedPerConnection} chains and jobs at once`);
-    }
     // Watched before the read: an outcome settling meanwhile is then delivered once, one way or the other.
     for (const id of fresh) this.#add(kind, connectionId, watcher, id);
     const known = kind === 'chains' ? await this.#readChains(ids) : await this.#readJobs(ids);
@@ -134,6 +133,22 @@ export class OutcomeWatcher {
       this.#wake(watcher);
     }
     return { outcomes, missing };
+  }
+
+  /**
+   * Throws unless the connection may watch `count` more (what it watches and what waits in its
+   * mailbox both count, so a client that never collects cannot grow the server without bound).
+   */
+  checkRoom(connectionId: string, count: number): void {
+    const watcher = this.#byConnection.get(connectionId);
+    const held = watcher === undefined ? 0 : watcher.watched.chains.size + watcher.watched.jobs.size + watcher.mailbox.chains.length + watcher.mailbox.jobs.length;
+    if (held + count > this.#options.maxWatchedPerConnection) {
+      throw new CumulusError(
+        400,
+        'Too many watched outcomes',
+        `a connection may watch and hold at most ${this.#options.maxWatchedPerConnection} outcomes; collect them with outcomes`,
+      );
+    }
   }
 
   /**

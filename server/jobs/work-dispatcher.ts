@@ -12,6 +12,11 @@ export interface WaitRequest {
   connectionId: string | null;
   types: readonly string[];
   waitMs: number;
+  /**
+   * It takes only the children of these jobs (a worker's slot lent while they wait): finding
+   * none says nothing of other work, and it ends, answered [], once none of them is running.
+   */
+  parents?: readonly string[] | undefined;
   /** Claims for this waiter with getWork's rules; [] when nothing is ready. */
   claim(): Promise<JobDoc[]>;
 }
@@ -45,6 +50,10 @@ interface Waiter {
   claiming: boolean;
   /** Its time is up (or its connection or the job server stopped) while it was claiming. */
   expired: boolean;
+  /** A restricted waiter that found nothing is passed over until the next wake-up. */
+  passedOverIn: number;
+  /** For a restricted waiter: the jobs it serves that are still running. */
+  readonly runningParents: Set<string> | undefined;
 }
 
 export class WorkDispatcher {
@@ -54,6 +63,8 @@ export class WorkDispatcher {
   /** Types that may have ready work since the waiters wanting them last claimed. */
   #wanted = new Set<string>();
   #arrivals = 0;
+  /** Counts wake-ups by the feed, so that a restricted waiter found nothing is tried again after the next. */
+  #wakeUps = 0;
   #pumping = false;
   #closed = false;
   #unsubscribe: (() => void) | undefined;
@@ -66,7 +77,11 @@ export class WorkDispatcher {
   start(): void {
     this.#unsubscribe = this.#deps.feed.subscribe('work dispatcher', (changes) => {
       if (this.#waiters.size === 0) return;
-      for (const change of changes) if (change.status === 'ready') this.#wanted.add(change.type);
+      this.#wakeUps += 1;
+      for (const change of changes) {
+        if (change.status === 'ready') this.#wanted.add(change.type);
+        else if (change.status !== 'running') this.#parentEnded(change.id);
+      }
       this.#pump();
     });
   }
@@ -91,7 +106,16 @@ export class WorkDispatcher {
   wait(request: WaitRequest): Promise<JobDoc[]> {
     if (this.#closed) return Promise.resolve([]);
     return new Promise((resolve) => {
-      const waiter: Waiter = { request, arrival: this.#arrivals++, answer: resolve, timer: undefined, claiming: false, expired: false };
+      const waiter: Waiter = {
+        request,
+        arrival: this.#arrivals++,
+        answer: resolve,
+        timer: undefined,
+        claiming: false,
+        expired: false,
+        passedOverIn: -1,
+        runningParents: request.parents === undefined ? undefined : new Set(request.parents),
+      };
       waiter.timer = setTimeout(() => this.#expire(waiter), request.waitMs);
       this.#makeRoomFor(request.connectionId);
       this.#waiters.add(waiter);
@@ -101,19 +125,22 @@ export class WorkDispatcher {
   }
 
   /**
-   * Whether a waiting call of another, less-loaded connection wants one of these types: then a
-   * claim of `connectionId` outside the dispatcher (an immediate getWork, jobDone's `next`)
-   * leaves the work to it, so the least-loaded rule holds for every claim.
+   * The types of `types` that a waiting call of another, less-loaded connection wants: a claim
+   * of `connectionId` outside the dispatcher (an immediate getWork, jobDone's `next`) leaves
+   * those to it, so the least-loaded rule holds for every claim. Waiters that take only some
+   * jobs (restricted) are no reason to leave anything.
    */
-  hasLessLoadedWaiter(types: readonly string[], connectionId: string | null): boolean {
-    if (this.#waiters.size === 0) return false;
+  typesForLessLoaded(types: readonly string[], connectionId: string | null): Set<string> {
+    const left = new Set<string>();
+    if (this.#waiters.size === 0) return left;
     const load = this.#deps.load(connectionId);
     for (const waiter of this.#waiters) {
       const { request } = waiter;
-      if (waiter.expired || request.connectionId === connectionId || !request.types.some((type) => types.includes(type))) continue;
-      if (this.#deps.load(request.connectionId) < load) return true;
+      if (waiter.expired || request.parents !== undefined || request.connectionId === connectionId) continue;
+      const shared = request.types.filter((type) => types.includes(type) && !left.has(type));
+      if (shared.length > 0 && this.#deps.load(request.connectionId) < load) for (const type of shared) left.add(type);
     }
-    return false;
+    return left;
   }
 
   /** Answers the connection's waiting calls with []: it closed. */
@@ -132,6 +159,13 @@ export class WorkDispatcher {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.answerAll();
+  }
+
+  /** A job left `running`: the waiters serving only it (and others ended) have nothing to wait for. */
+  #parentEnded(jobId: string): void {
+    for (const waiter of this.#waiters) {
+      if (waiter.runningParents?.delete(jobId) === true && waiter.runningParents.size === 0) this.#expire(waiter);
+    }
   }
 
   #makeRoomFor(connectionId: string | null): void {
@@ -172,6 +206,8 @@ export class WorkDispatcher {
       // Taken out before the claim: work that becomes ready while it runs puts them back.
       for (const type of types) this.#wanted.delete(type);
       waiter.claiming = true;
+      // Readiness heard while this claim runs is news to it: it is passed over only until then.
+      const wakeUps = this.#wakeUps;
       let jobs: JobDoc[] = [];
       try {
         jobs = await waiter.request.claim();
@@ -186,6 +222,10 @@ export class WorkDispatcher {
         for (const type of types) this.#wanted.add(type);
       } else if (waiter.expired) {
         this.#settle(waiter, []);
+      } else if (waiter.request.parents !== undefined) {
+        // What it could not take may be for another waiter.
+        waiter.passedOverIn = wakeUps;
+        for (const type of types) this.#wanted.add(type);
       }
     }
   }
@@ -195,7 +235,7 @@ export class WorkDispatcher {
     let best: Waiter | undefined;
     let bestLoad = Number.POSITIVE_INFINITY;
     for (const waiter of this.#waiters) {
-      if (waiter.expired || !waiter.request.types.some((type) => this.#wanted.has(type))) continue;
+      if (waiter.expired || waiter.passedOverIn === this.#wakeUps || !waiter.request.types.some((type) => this.#wanted.has(type))) continue;
       const load = this.#deps.load(waiter.request.connectionId);
       if (load < bestLoad || (load === bestLoad && best !== undefined && waiter.arrival < best.arrival)) {
         best = waiter;

@@ -92,9 +92,10 @@ export interface JobTransaction {
   remove(ids: readonly string[]): Promise<number>;
   /**
    * Claimable jobs (`ready`, runId null) of the given types in claim order: priority,
-   * retryUntil, after, created, then insertion order.
+   * retryUntil, after, created, then insertion order. With `parents`, only the jobs whose
+   * `parent` is one of them.
    */
-  nextReady(types: readonly string[], limit: number): Promise<StoredJob[]>;
+  nextReady(types: readonly string[], limit: number, parents?: readonly string[]): Promise<StoredJob[]>;
   /** Jobs whose pending `depends` contains one of the ids, optionally limited to statuses. */
   dependentsOf(ids: readonly string[], statuses?: readonly JobStatus[]): Promise<StoredJob[]>;
   /**
@@ -108,6 +109,8 @@ export interface JobTransaction {
   getChain(id: string): Promise<StoredChain | undefined>;
   /** Applies changes to a chain; false when there is no such chain. */
   updateChain(id: string, changes: ChainChanges): Promise<boolean>;
+  /** Removes a chain; false when there was none. */
+  removeChain(id: string): Promise<boolean>;
   /** The chains submitted by the handler of job `parent`, optionally only in these statuses. */
   chainsOf(parent: string, statuses?: readonly ChainStatus[]): Promise<StoredChain[]>;
 }

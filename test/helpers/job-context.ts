@@ -38,6 +38,8 @@ export interface JobContextOptions {
   requeueGraceMs?: number;
   /** Bounds of the operations (default: the server's). */
   limits?: Partial<JobLimits>;
+  /** Outcomes one connection may watch and hold (default: the server's). */
+  watchLimit?: number;
 }
 
 /** A fake DDP connection: its caller, and how often its calls unblocked it. */
@@ -119,6 +121,7 @@ export async function createJobContext(options: JobContextOptions = {}): Promise
       scheduler: false,
       stopped: options.stopped ?? false,
       ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.watchLimit === undefined ? {} : { watcher: { maxWatchedPerConnection: options.watchLimit } }),
     },
   );
   const ctx = runtime.ctx;

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ChainReport } from '../../shared/chains.ts';
 import type { JobDoc } from '../../shared/job-doc.ts';
-import { createJobContext, type TestConnection, type TestJobContext } from '../helpers/job-context.ts';
+import { createJobContext, newJob, type TestConnection, type TestJobContext } from '../helpers/job-context.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 type Links = Record<string, unknown>[];
 
@@ -219,6 +220,22 @@ describe('chains: jobs calling jobs', () => {
     assert.deepEqual(await q.snapshot(), before, 'no orphan link');
   });
 
+  test('refuses a parent that another connection runs: only its own handler submits for a job', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const runner = q.connect();
+    const other = q.connect();
+    await submit(q, [{ type: 'parent' }]);
+    const [running] = await q.callAs(runner.caller, 'getWork', ['parent']);
+    assert.ok(running !== undefined);
+    const parent = { id: running._id, runId: running.runId };
+    await assert.rejects(
+      submit(q, [{ type: 'sneaky' }], { parent }, other),
+      (error: { error?: unknown; details?: string }) => error.error === 409 && /is run by another connection/.test(error.details ?? ''),
+    );
+    assert.equal(typeof (await submit(q, [{ type: 'child' }], { parent }, runner)).chainId, 'string');
+  });
+
   test('refuses recursion deeper than the limit, with a clear error and nothing saved', async (t) => {
     const q = await createJobContext({ limits: { maxChainDepth: 2 } });
     t.after(() => q.close());
@@ -250,6 +267,87 @@ describe('chains: jobs calling jobs', () => {
     assert.equal((await q.mustReadJob(grandchild)).status, 'cancelled');
     assert.equal((await chainOf(q, childChain)).status, 'cancelled');
     assert.deepEqual(await jobsOfType(q, 'after-child'), []);
+  });
+});
+
+describe('chains: children claimed in a lent slot, and cleanup', () => {
+  test('getWork with parents claims only the children of those jobs, in claim order', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const a = q.connect();
+    await submit(q, [{ type: 'p' }]);
+    const [parent] = await q.callAs(a.caller, 'getWork', ['p']);
+    assert.ok(parent !== undefined);
+    await submit(q, [{ type: 'work' }]);
+    const { jobId: child } = await submit(q, [{ type: 'work', priority: 5 }], { parent: { id: parent._id, runId: parent.runId } }, a);
+    assert.deepEqual(await q.callAs(a.caller, 'getWork', ['other'], { parents: [parent._id] }), [], 'a child of another type is not asked for');
+    const claimed = await q.callAs(a.caller, 'getWork', ['work'], { parents: [parent._id], maxJobs: 5 });
+    assert.deepEqual(claimed.map((job: { _id: string }) => job._id), [child], 'the older, higher-priority top-level job is left alone');
+  });
+
+  test('a waiting getWork for children is passed over for other work, which goes to the next waiter', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const lender = q.connect();
+    const plain = q.connect();
+    await submit(q, [{ type: 'p' }]);
+    const [parent] = await q.callAs(lender.caller, 'getWork', ['p']);
+    assert.ok(parent !== undefined);
+    // The lender is idle apart from its waiting parent; the plain worker is busier.
+    await submit(q, [{ type: 'busy' }]);
+    await q.callAs(plain.caller, 'getWork', ['busy']);
+    const forChildren = q.callAs(lender.caller, 'getWork', ['w'], { waitMs: 60_000, parents: [parent._id] });
+    await waitFor(() => q.ctx.dispatcher.size === 1);
+    const forAnything = q.callAs(plain.caller, 'getWork', ['w'], { waitMs: 60_000 });
+    await waitFor(() => q.ctx.dispatcher.size === 2);
+    const { jobId: topLevel } = await submit(q, [{ type: 'w' }]);
+    assert.equal((await forAnything)[0]?._id, topLevel);
+    const { jobId: child } = await submit(q, [{ type: 'w' }], { parent: { id: parent._id, runId: parent.runId } }, lender);
+    assert.equal((await forChildren)[0]?._id, child);
+  });
+
+  test('removing every link of a finished chain removes the chain', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const { chainId, jobId } = await submit(q, [{ type: 'a' }, { type: 'b' }]);
+    await complete(q, 'a', {});
+    await complete(q, 'b', {});
+    const [, second] = (await chainOf(q, chainId)).jobIds;
+    assert.equal(await q.call('jobRemove', jobId, {}), true);
+    assert.equal((await q.store.getChains([chainId])).length, 1, 'one link left');
+    assert.equal(await q.call('jobRemove', second, {}), true);
+    assert.deepEqual(await q.store.getChains([chainId]), []);
+  });
+
+  test('refuses a watch past the limit before saving anything, counting uncollected outcomes', async (t) => {
+    const q = await createJobContext({ watchLimit: 2 });
+    t.after(() => q.close());
+    const a = q.connect();
+    await submit(q, [{ type: 'x' }], { watch: true }, a);
+    await complete(q, 'x', {});
+    await submit(q, [{ type: 'x' }], { watch: true }, a);
+    const before = await q.snapshot();
+    await assert.rejects(submit(q, [{ type: 'x' }], { watch: true }, a), { error: 400, reason: 'Too many watched outcomes' });
+    assert.deepEqual(await q.snapshot(), before, 'nothing saved');
+    assert.equal((await q.callAs(a.caller, 'outcomes', {})).chains.length, 1);
+    assert.equal(typeof (await submit(q, [{ type: 'x' }], { watch: true }, a)).chainId, 'string', 'room again once collected');
+  });
+
+  test('a connection that closed while its submission ran watches nothing', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const a = q.connect();
+    const submitting = submit(q, [{ type: 'x' }], { watch: true }, a);
+    a.close();
+    await submitting;
+    assert.equal(q.ctx.watcher.size, 0);
+  });
+
+  test('jobSaveMany refuses an id given twice', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const doc = newJob('t').doc;
+    await q.expectMatchFailed('jobSaveMany', [doc, doc], { ids: ['twice_id_0001', 'twice_id_0001'] });
   });
 });
 

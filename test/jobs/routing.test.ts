@@ -93,4 +93,20 @@ describe('routing', () => {
     assert.deepEqual(await done, { done: true, jobs: [] });
     assert.equal((await idleCall)[0]?._id, id);
   });
+
+  test('leaves only the types a less-loaded worker waits for, and claims the others', async (t) => {
+    const q = await createJobContext();
+    t.after(() => q.close());
+    const busy = q.connect();
+    const idle = q.connect();
+    await q.save(newJob('first'));
+    await q.callAs(busy.caller, 'getWork', ['first'], { worker: report('busy', 0.5) });
+    const idleCall = park(q, idle, 'a', report('idle', 0));
+    await waitingCalls(q, 1);
+    const b = await q.save(newJob('b'));
+    const claimed = await q.callAs(busy.caller, 'getWork', ['a', 'b'], { worker: report('busy', 0.5) });
+    assert.deepEqual(claimed.map((job: { _id: string }) => job._id), [b], 'b: nobody less loaded waits for it');
+    const a = await q.save(newJob('a'));
+    assert.equal((await idleCall)[0]?._id, a);
+  });
 });

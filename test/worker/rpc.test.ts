@@ -164,6 +164,61 @@ describe('submit and serve', () => {
     assert.deepEqual(depths.sort(), [0, 1, 2, 3]);
   });
 
+  it('exclusive mode stays one job at a time: a lent slot takes only the children it waits for', async () => {
+    let running = 0;
+    let most = 0;
+    track(serve({
+      parent: async (_ticket, data, ctx) => {
+        running += 1;
+        most = Math.max(most, running);
+        try {
+          return await ctx.submit({ type: 'child', data });
+        } finally {
+          running -= 1;
+        }
+      },
+      child: (_ticket, data) => data.n,
+    }));
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, n) => submit({ type: 'parent', data: { n } })));
+    assert.deepEqual(outcomes, Array.from({ length: 12 }, (_, n) => n));
+    assert.equal(most, 1, 'never two parents at once on an exclusive worker');
+  });
+
+  it('a soft close while a handler waits for its child finishes both', async () => {
+    const gate = new Gate();
+    const worker = track(serve({
+      outer: async (_ticket, _data, ctx) => ({ inner: await ctx.submit({ type: 'inner2' }) }),
+      inner2: async () => {
+        await gate.pass();
+        return 'done';
+      },
+    }));
+    const outcome = submit({ type: 'outer' });
+    await waitFor(() => gate.held === 1, patience);
+    const closing = worker.close();
+    gate.open();
+    await closing;
+    assert.deepEqual(await outcome, { inner: 'done' });
+  });
+
+  it('work a handler leaves behind (a timer) is submitted without a parent once the job ended', async () => {
+    let later: Promise<unknown> | undefined;
+    track(serve({
+      leaves: () => {
+        later = new Promise((resolve, reject) => {
+          setImmediate(() => {
+            submit({ type: 'orphan' }, { fireAndForget: true }).then(resolve, reject);
+          });
+        });
+        return 'left';
+      },
+    }));
+    assert.equal(await submit({ type: 'leaves' }), 'left');
+    await later;
+    const [orphan] = await jobsOf('orphan');
+    assert.equal(orphan?.parent, undefined);
+  });
+
   it('a plain submit() inside a handler is a child too', async () => {
     track(serve({
       outer: async () => ({ inner: await submit({ type: 'inner' }) }),
@@ -212,6 +267,7 @@ describe('submit and serve', () => {
       ['a timeout that is not positive', () => submit({ type: 'x', timeout: 0 }), /links\.0\.timeout: timeout must be a positive number/],
       ['a timeout that is not a number', () => submit({ type: 'x', timeout: 'soon' as never }), /links\.0\.timeout/],
       ['two callbacks', () => submit([{ type: 'x', callback: true }, { type: 'y', callback: true }]), /links\.1\.callback: only one link/],
+      ['a timeout longer than a timer holds', () => submit({ type: 'x', timeout: 30 * 24 * 3600 }), /links\.0\.timeout: timeout must be at most 2147483 seconds/],
     ];
     for (const [what, attempt, details] of refusals) {
       await assert.rejects(attempt(), (error: unknown) => error instanceof CumulusError && error.error === 400 && details.test(error.details ?? ''), what);

@@ -35,6 +35,12 @@ export const nextReadySql =
   "WHERE root = ? AND status = 'ready' AND type = ? AND run_id IS NULL " +
   'ORDER BY priority, retry_until, after, created, seq LIMIT ?';
 
+/** The claim query for the children of one job; it walks `jobs_children` in order. */
+export const nextReadyChildrenSql =
+  `SELECT ${rowColumns}, priority, retry_until FROM jobs ` +
+  "WHERE root = ? AND parent = ? AND status = 'ready' AND run_id IS NULL " +
+  'ORDER BY priority, retry_until, after, created, seq LIMIT ?';
+
 const noPendingDepends =
   'NOT EXISTS (SELECT 1 FROM job_depends d WHERE d.root = jobs.root AND d.dependent = jobs.id)';
 
@@ -125,6 +131,11 @@ export class JobQueries {
     return this.#statement(nextReadySql).all(this.#root, type, limit) as ClaimRow[];
   }
 
+  /** Claimable children of `parent`, of any type, in claim order. */
+  nextReadyChildren(parent: string, limit: number): ClaimRow[] {
+    return this.#statement(nextReadyChildrenSql).all(this.#root, parent, limit) as ClaimRow[];
+  }
+
   dependents(antecedent: string): JobRow[] {
     return this.#statement(dependentsSql).all(this.#root, antecedent) as JobRow[];
   }
@@ -156,8 +167,8 @@ export class JobQueries {
 
   insert(columns: JobColumns): void {
     const sql =
-      'INSERT INTO jobs (root, id, type, status, priority, retry_until, after, created, updated, run_id, expires_after, doc) ' +
-      'VALUES (@root, @id, @type, @status, @priority, @retryUntil, @after, @created, @updated, @runId, @expiresAfter, @doc)';
+      'INSERT INTO jobs (root, id, type, status, priority, retry_until, after, created, updated, run_id, expires_after, parent, doc) ' +
+      'VALUES (@root, @id, @type, @status, @priority, @retryUntil, @after, @created, @updated, @runId, @expiresAfter, @parent, @doc)';
     this.#statement(sql).run({ root: this.#root, ...columns });
   }
 
@@ -166,7 +177,7 @@ export class JobQueries {
     const sql =
       'UPDATE jobs SET type = @type, status = @status, priority = @priority, retry_until = @retryUntil, ' +
       'after = @after, created = @created, updated = @updated, run_id = @runId, expires_after = @expiresAfter, ' +
-      'doc = @doc WHERE seq = @seq';
+      'parent = @parent, doc = @doc WHERE seq = @seq';
     const { id: _id, ...rest } = columns;
     this.#statement(sql).run({ seq, ...rest });
   }
@@ -185,22 +196,27 @@ export class JobQueries {
     this.#statement('DELETE FROM job_logs WHERE root = ? AND job_id = ?').run(this.#root, id);
   }
 
-  insertChain(id: string, status: ChainStatus, parent: string | null, doc: string): void {
-    this.#statement('INSERT INTO chains (root, id, status, parent, doc) VALUES (?, ?, ?, ?, ?)').run(this.#root, id, status, parent, doc);
+  insertChain(id: string, status: ChainStatus, parent: string | null, encoded: { links: string; doc: string }): void {
+    const sql = 'INSERT INTO chains (root, id, status, parent, links, doc) VALUES (?, ?, ?, ?, ?, ?)';
+    this.#statement(sql).run(this.#root, id, status, parent, encoded.links, encoded.doc);
   }
 
-  chainDoc(id: string): string | undefined {
-    const row = this.#statement('SELECT doc FROM chains WHERE root = ? AND id = ?').get(this.#root, id) as { doc: string } | undefined;
-    return row?.doc;
+  chainRow(id: string): { links: string; doc: string } | undefined {
+    return this.#statement('SELECT links, doc FROM chains WHERE root = ? AND id = ?').get(this.#root, id) as { links: string; doc: string } | undefined;
   }
 
+  /** Rewrites a chain's state; its links never change. */
   rewriteChain(id: string, status: ChainStatus, doc: string): void {
     this.#statement('UPDATE chains SET status = ?, doc = ? WHERE root = ? AND id = ?').run(status, doc, this.#root, id);
   }
 
-  chainsOf(parent: string): { status: ChainStatus; doc: string }[] {
-    const sql = 'SELECT status, doc FROM chains WHERE root = ? AND parent = ? ORDER BY seq';
-    return this.#statement(sql).all(this.#root, parent) as { status: ChainStatus; doc: string }[];
+  deleteChain(id: string): boolean {
+    return this.#statement('DELETE FROM chains WHERE root = ? AND id = ?').run(this.#root, id).changes > 0;
+  }
+
+  chainsOf(parent: string): { status: ChainStatus; links: string; doc: string }[] {
+    const sql = 'SELECT status, links, doc FROM chains WHERE root = ? AND parent = ? ORDER BY seq';
+    return this.#statement(sql).all(this.#root, parent) as { status: ChainStatus; links: string; doc: string }[];
   }
 
   /** Makes the pending-dependency rows of `dependent` exactly `antecedents`. */

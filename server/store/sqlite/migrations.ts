@@ -63,8 +63,11 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 2,
-    description: 'chains of jobs (docs/PROTOCOL.md §7.9)',
-    // `doc` is the whole chain as EJSON text; status and parent are copies for the queries.
+    description: 'chains of jobs, and the parent of a job (docs/PROTOCOL.md §7.9)',
+    // A chain's links are written once (`links`); `doc` is the rest of the chain, rewritten as
+    // it advances, so a long chain is not encoded again whole at every link. Status and parent
+    // are copies for the queries. A job's parent is a copy of its document's, for claiming
+    // the children of the jobs a worker waits in (getWork's `parents`).
     sql: `
       CREATE TABLE chains (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,10 +75,15 @@ export const migrations: readonly Migration[] = [
         id TEXT NOT NULL,
         status TEXT NOT NULL,
         parent TEXT,
+        links TEXT NOT NULL,
         doc TEXT NOT NULL
       );
       CREATE UNIQUE INDEX chains_id ON chains (root, id);
       CREATE INDEX chains_parent ON chains (root, parent, status) WHERE parent IS NOT NULL;
+
+      ALTER TABLE jobs ADD COLUMN parent TEXT;
+      CREATE INDEX jobs_children ON jobs (root, parent, status, priority, retry_until, after, created, seq)
+        WHERE parent IS NOT NULL;
     `,
   },
 ];

@@ -20,6 +20,7 @@ export interface JobColumns {
   updated: number;
   runId: string | null;
   expiresAfter: number | null;
+  parent: string | null;
   doc: string;
 }
 
@@ -36,12 +37,18 @@ export function decodeDoc(text: string): StoredJob {
   return EJSON.parse(text) as StoredJob;
 }
 
-export function encodeChain(chain: StoredChain): string {
+/** A chain's links (written once) and the rest of it (rewritten as it advances), as EJSON texts. */
+export function encodeChain(chain: StoredChain): { links: string; doc: string } {
+  const { links, ...rest } = chain;
+  return { links: EJSON.stringify(links), doc: EJSON.stringify(rest) };
+}
+
+export function encodeChainState(chain: Omit<StoredChain, 'links'>): string {
   return EJSON.stringify(chain);
 }
 
-export function decodeChain(text: string): StoredChain {
-  return EJSON.parse(text) as StoredChain;
+export function decodeChain(row: { links: string; doc: string }): StoredChain {
+  return { ...(EJSON.parse(row.doc) as Omit<StoredChain, 'links'>), links: EJSON.parse(row.links) as StoredChain['links'] };
 }
 
 export function encodeLogEntry(entry: JobLogEntry): string {
@@ -65,6 +72,7 @@ export function jobColumns(job: StoredJob): JobColumns {
     updated: timeOf(job, 'updated'),
     runId: job.runId ?? null,
     expiresAfter: job.expiresAfter === undefined ? null : timeOf(job, 'expiresAfter'),
+    parent: job.parent ?? null,
     doc: encodeDoc(job),
   };
 }

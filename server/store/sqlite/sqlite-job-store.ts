@@ -107,8 +107,8 @@ export class SqliteJobStore implements JobStore, BatchObserver {
     this.#checkOpen();
     const chains: StoredChain[] = [];
     for (const id of new Set(ids)) {
-      const doc = this.#reads.chainDoc(id);
-      if (doc !== undefined) chains.push(decodeChain(doc));
+      const row = this.#reads.chainRow(id);
+      if (row !== undefined) chains.push(decodeChain(row));
     }
     return chains;
   }

@@ -9,7 +9,7 @@ import type { ChainStatus } from '../../../shared/chains.ts';
 import type { ChainChanges, JobChanges, JobFilter, JobTransaction, StoredChain, StoredJob, UpdateGuard } from '../job-store.ts';
 import type { ChangeRecorder } from './change-collector.ts';
 import type { ClaimRow, JobQueries, JobRow } from './job-queries.ts';
-import { decodeChain, decodeDoc, encodeChain, encodeLogEntry, jobColumns, mergeChanges } from './row-codec.ts';
+import { decodeChain, decodeDoc, encodeChain, encodeChainState, encodeLogEntry, jobColumns, mergeChanges } from './row-codec.ts';
 
 /** The transaction handed to one work; usable only until that work settles. */
 export class SqliteTransaction implements JobTransaction {
@@ -100,10 +100,17 @@ export class SqliteTransaction implements JobTransaction {
     return removed;
   }
 
-  async nextReady(types: readonly string[], limit: number): Promise<StoredJob[]> {
+  async nextReady(types: readonly string[], limit: number, parents?: readonly string[]): Promise<StoredJob[]> {
     this.#check();
     const count = Math.floor(limit);
     if (count <= 0) return [];
+    if (parents !== undefined) {
+      // A job's children are few: walk each parent's, keep the wanted types, merge in claim order.
+      const wanted = new Set(types);
+      const children: ClaimRow[] = [];
+      for (const parent of new Set(parents)) children.push(...this.#queries.nextReadyChildren(parent, count).filter((row) => wanted.has(row.type)));
+      return children.sort(claimOrder).slice(0, count).map((row) => decodeDoc(row.doc));
+    }
     // One index walk per type, each stopping after `count` rows, then a merge: the index
     // cannot give one order across several types.
     const distinct = new Set(types);
@@ -152,17 +159,22 @@ export class SqliteTransaction implements JobTransaction {
 
   async getChain(id: string): Promise<StoredChain | undefined> {
     this.#check();
-    const doc = this.#queries.chainDoc(id);
-    return doc === undefined ? undefined : decodeChain(doc);
+    const row = this.#queries.chainRow(id);
+    return row === undefined ? undefined : decodeChain(row);
   }
 
   async updateChain(id: string, changes: ChainChanges): Promise<boolean> {
     this.#check();
-    const doc = this.#queries.chainDoc(id);
-    if (doc === undefined) return false;
-    const chain: StoredChain = { ...decodeChain(doc), ...changes };
-    this.#queries.rewriteChain(id, chain.status, encodeChain(chain));
+    const row = this.#queries.chainRow(id);
+    if (row === undefined) return false;
+    const { links: _links, ...state } = { ...decodeChain(row), ...changes };
+    this.#queries.rewriteChain(id, state.status, encodeChainState(state));
     return true;
+  }
+
+  async removeChain(id: string): Promise<boolean> {
+    this.#check();
+    return this.#queries.deleteChain(id);
   }
 
   async chainsOf(parent: string, statuses?: readonly ChainStatus[]): Promise<StoredChain[]> {
@@ -170,7 +182,7 @@ export class SqliteTransaction implements JobTransaction {
     return this.#queries
       .chainsOf(parent)
       .filter((row) => statuses === undefined || statuses.includes(row.status))
-      .map((row) => decodeChain(row.doc));
+      .map((row) => decodeChain(row));
   }
 
   #rowsOf(ids: readonly string[]): JobRow[] {
