@@ -24,6 +24,12 @@ interface Awaited<R> {
   watchable: boolean;
 }
 
+/** A job waiting to be watched: told whether it exists. */
+interface Watching {
+  resolve(exists: boolean): void;
+  reject(error: Error): void;
+}
+
 /** How long one `outcomes` call waits on the server before the client asks again. */
 const pollWaitMs = 30_000;
 
@@ -36,6 +42,8 @@ export class OutcomeWaiters {
   readonly #awaited: { chains: Map<string, Awaited<ChainReport>>; jobs: Map<string, Awaited<JobReport>> } = { chains: new Map(), jobs: new Map() };
   /** The one wait per job id, shared by everyone awaiting it on this connection. */
   readonly #jobWaits = new Map<string, Promise<JobReport | undefined>>();
+  /** Jobs to watch in the next `jobWatch` call. */
+  #toWatch: Map<string, Watching> | undefined;
   #polling = false;
 
   constructor(connection: CumulusConnection, root: string) {
@@ -77,12 +85,10 @@ export class OutcomeWaiters {
   async #watchJob(jobId: string): Promise<JobReport | undefined> {
     const awaited = new Promise<JobReport>((resolve, reject) => this.#awaited.jobs.set(jobId, { resolve, reject, watchable: true }));
     try {
-      const { outcomes, missing } = await this.#watch('jobs', [jobId]);
-      if (missing.includes(jobId)) {
+      if (!(await this.#watchSoon(jobId))) {
         this.#awaited.jobs.delete(jobId);
         return undefined;
       }
-      this.#deliver('jobs', outcomes);
     } catch (error) {
       // Dropped: the reconnect watches it again.
       if (!isDrop(error)) {
@@ -92,6 +98,35 @@ export class OutcomeWaiters {
     }
     this.#poll();
     return awaited;
+  }
+
+  /**
+   * Watches the job with the others asked for in the same turn: ten thousand waits are ten
+   * `jobWatch` calls, not ten thousand. Resolves with whether the job exists (a known outcome
+   * is delivered on the way).
+   */
+  #watchSoon(jobId: string): Promise<boolean> {
+    if (this.#toWatch === undefined) {
+      this.#toWatch = new Map();
+      setImmediate(() => void this.#watchBatch());
+    }
+    const batch = this.#toWatch;
+    return new Promise((resolve, reject) => batch.set(jobId, { resolve, reject }));
+  }
+
+  async #watchBatch(): Promise<void> {
+    const batch = this.#toWatch ?? new Map<string, Watching>();
+    this.#toWatch = undefined;
+    for (const part of chunks([...batch.keys()], cumulusLimits.maxBatch)) {
+      try {
+        const { outcomes, missing } = await this.#watch('jobs', part);
+        this.#deliver('jobs', outcomes);
+        const gone = new Set(missing);
+        for (const id of part) batch.get(id)?.resolve(!gone.has(id));
+      } catch (error) {
+        for (const id of part) batch.get(id)?.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
   }
 
   /** Stops awaiting a chain (timed out, or its submission failed); a later outcome is ignored. */
