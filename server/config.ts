@@ -107,7 +107,7 @@ export const variables = {
   },
   CUMULUS_PUBLICATION_THROTTLE_MS: {
     default: String(publicationDefaults.throttleMs),
-    help: 'a live subscription is refreshed at most once per this interval, however many writes',
+    help: 'a live subscription is refreshed at most once per this interval, however many writes (stretched up to 20 times for a query with many subscribers)',
   },
   CUMULUS_MAX_CHAIN_DEPTH: {
     default: String(jobLimitDefaults.maxChainDepth),

@@ -32,6 +32,7 @@ export const ddpServerDefaults = {
 export class DdpServer {
   readonly #methods = new Map<string, MethodHandler>();
   readonly #publications = new Map<string, PublishHandler>();
+  readonly #sharedCollections = new Set<string>();
   readonly #sessions = new Map<Session, DdpSocket>();
   readonly #connectHooks: Array<(connection: ConnectionInfo) => void> = [];
   readonly #logger: Logger;
@@ -64,6 +65,16 @@ export class DdpServer {
   method(name: string, handler: MethodHandler): void {
     if (this.#methods.has(name)) throw new Error(`A method named '${name}' is already defined`);
     this.#methods.set(name, handler);
+  }
+
+  /**
+   * Declares that every publication publishing a document of `collection` publishes the same
+   * fields for it (as live queries over one store do): connections then count who holds a
+   * document instead of keeping a copy of it in their merge box, and what is published goes to
+   * every connection unchanged (its encoding shared). Before any connection opens.
+   */
+  shareDocuments(collection: string): void {
+    this.#sharedCollections.add(collection);
   }
 
   /** Registers a publication under `name`. Throws if one is already registered. */
@@ -124,6 +135,7 @@ export class DdpServer {
       heartbeatTimeoutMs: this.#heartbeatTimeoutMs,
       handshakeTimeoutMs: this.#handshakeTimeoutMs,
       outgoing: this.#outgoing,
+      isShared: (collection) => this.#sharedCollections.has(collection),
       onConnected: (connected) => this.#runConnectHooks(connected.connection),
     });
     this.#sessions.set(session, socket);

@@ -67,17 +67,32 @@ class DocumentView {
 
 type Views = Map<string, Map<string, DocumentView>>;
 
+/** For shared collections: who holds each document, and nothing of its fields. */
+type Holders = Map<string, Map<string, Set<Owner>>>;
+
 export class MergeBox {
   #views: Views = new Map();
+  #holders: Holders = new Map();
+  /** During a rebuild: the latest fields published for each shared document, to send at its end. */
+  #rebuilt: Map<string, Fields> | undefined;
   #muted = false;
 
   readonly #send: (message: DataMessage) => void;
+  readonly #isShared: (collection: string) => boolean;
 
-  constructor(send: (message: DataMessage) => void) {
+  /**
+   * @param isShared Collections whose every publication publishes a document with the same
+   *   fields (see `DdpServer.shareDocuments`): for them the box counts who holds a document and
+   *   keeps no copy of it, so a connection costs an id per document, not its fields; and what a
+   *   publication sends passes through unchanged (the same object to every connection).
+   */
+  constructor(send: (message: DataMessage) => void, isShared: (collection: string) => boolean = () => false) {
     this.#send = send;
+    this.#isShared = isShared;
   }
 
   added(owner: Owner, collection: string, id: string, fields: Fields): void {
+    if (this.#isShared(collection)) return this.#sharedAdded(owner, collection, id, fields);
     let docs = this.#views.get(collection);
     if (docs === undefined) this.#views.set(collection, (docs = new Map()));
     let doc = docs.get(id);
@@ -94,6 +109,7 @@ export class MergeBox {
   }
 
   changed(owner: Owner, collection: string, id: string, fields: Fields): void {
+    if (this.#isShared(collection)) return this.#sharedChanged(owner, collection, id, fields);
     const doc = this.#views.get(collection)?.get(id);
     if (doc === undefined || !doc.holders.has(owner)) return;
     const diff: Fields = {};
@@ -106,6 +122,7 @@ export class MergeBox {
   }
 
   removed(owner: Owner, collection: string, id: string): void {
+    if (this.#isShared(collection)) return this.#sharedRemoved(owner, collection, id);
     const docs = this.#views.get(collection);
     const doc = docs?.get(id);
     if (docs === undefined || doc === undefined || !doc.holders.delete(owner)) return;
@@ -127,17 +144,81 @@ export class MergeBox {
    */
   beginRebuild(): () => void {
     const before = this.#views;
+    const heldBefore = this.#holders;
     this.#views = new Map();
+    this.#holders = new Map();
+    this.#rebuilt = new Map();
     this.#muted = true;
     return () => {
       this.#muted = false;
+      const rebuilt = this.#rebuilt ?? new Map<string, Fields>();
+      this.#rebuilt = undefined;
       this.#sendDiff(before, this.#views);
+      this.#sendSharedDiff(heldBefore, this.#holders, rebuilt);
     };
   }
 
   /** Forgets everything without sending (the connection is gone). */
   clear(): void {
     this.#views = new Map();
+    this.#holders = new Map();
+  }
+
+  #sharedAdded(owner: Owner, collection: string, id: string, fields: Fields): void {
+    let docs = this.#holders.get(collection);
+    if (docs === undefined) this.#holders.set(collection, (docs = new Map()));
+    let holders = docs.get(id);
+    if (holders === undefined) docs.set(id, (holders = new Set()));
+    const isNew = holders.size === 0;
+    holders.add(owner);
+    if (this.#rebuilt !== undefined) {
+      this.#rebuilt.set(sharedKey(collection, id), { ...this.#rebuilt.get(sharedKey(collection, id)), ...fields });
+      return;
+    }
+    // A second holder publishes what the client has already (the same fields, maybe a flush older).
+    if (isNew) this.#sendShared('added', collection, id, fields);
+  }
+
+  #sharedChanged(owner: Owner, collection: string, id: string, fields: Fields): void {
+    if (this.#holders.get(collection)?.get(id)?.has(owner) !== true) return;
+    if (this.#rebuilt !== undefined) {
+      this.#rebuilt.set(sharedKey(collection, id), { ...this.#rebuilt.get(sharedKey(collection, id)), ...fields });
+      return;
+    }
+    this.#sendShared('changed', collection, id, fields);
+  }
+
+  #sharedRemoved(owner: Owner, collection: string, id: string): void {
+    const docs = this.#holders.get(collection);
+    const holders = docs?.get(id);
+    if (docs === undefined || holders === undefined || !holders.delete(owner) || holders.size > 0) return;
+    docs.delete(id);
+    if (docs.size === 0) this.#holders.delete(collection);
+    this.#emit('removed', collection, id, {});
+  }
+
+  /** Passes the publication's own fields object on when it can, so its encoding can be shared. */
+  #sendShared(kind: 'added' | 'changed', collection: string, id: string, fields: Fields): void {
+    if (this.#muted) return;
+    const plain = !Object.hasOwn(fields, '_id') && Object.values(fields).every((value) => value !== undefined);
+    if (!plain) return this.#emit(kind, collection, id, fields);
+    if (kind === 'changed' && Object.keys(fields).length === 0) return;
+    this.#send(Object.keys(fields).length === 0 && kind === 'added' ? { msg: 'added', collection, id } : { msg: kind, collection, id, fields });
+  }
+
+  #sendSharedDiff(before: Holders, after: Holders, rebuilt: ReadonlyMap<string, Fields>): void {
+    for (const [collection, docs] of after) {
+      const was = before.get(collection);
+      for (const id of docs.keys()) {
+        const fields = rebuilt.get(sharedKey(collection, id)) ?? {};
+        // Without copies there is nothing to diff against: what the client had is replaced field by field.
+        this.#emit(was?.has(id) === true ? 'changed' : 'added', collection, id, fields);
+      }
+    }
+    for (const [collection, docs] of before) {
+      const now = after.get(collection);
+      for (const id of docs.keys()) if (now?.has(id) !== true) this.#emit('removed', collection, id, {});
+    }
   }
 
   #sendDiff(before: Views, after: Views): void {
@@ -189,4 +270,8 @@ export class MergeBox {
       ...(cleared.length > 0 ? { cleared } : {}),
     });
   }
+}
+
+function sharedKey(collection: string, id: string): string {
+  return `${collection}\u0000${id}`;
 }

@@ -10,6 +10,7 @@ import { negotiate, type DdpVersion } from './handshake.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { MergeBox } from './merge-box.ts';
 import { MessageQueue, type Unblock } from './message-queue.ts';
+import { encodeShared } from './encode-cache.ts';
 import { Outgoing, type OutgoingOptions } from './outgoing.ts';
 import { runMethod, type MethodContext } from './method-invocation.ts';
 import { SessionSubscriptions } from './session-subscriptions.ts';
@@ -25,6 +26,8 @@ export interface SessionDeps {
   readonly heartbeatTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
   readonly outgoing: OutgoingOptions;
+  /** Collections whose documents every publication publishes alike (see `DdpServer.shareDocuments`). */
+  isShared(collection: string): boolean;
   /** The handshake succeeded and `connected` has been sent. */
   onConnected(session: Session): void;
 }
@@ -68,7 +71,7 @@ export class Session implements SocketListener, MethodContext {
   #heartbeat: Heartbeat | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
   readonly #closeCallbacks: Array<() => void> = [];
-  readonly #mergeBox = new MergeBox((message) => this.#outgoing.data(message));
+  readonly #mergeBox: MergeBox;
   readonly #subscriptions: SessionSubscriptions;
   readonly #queue = new MessageQueue<IncomingMessage>(
     (message, unblock) => this.#process(message, unblock),
@@ -90,6 +93,7 @@ export class Session implements SocketListener, MethodContext {
     this.#socket = socket;
     this.#deps = deps;
     this.#outgoing = new Outgoing(socket, deps.outgoing, (message) => this.#encode(message), (reason) => this.#closeSlowClient(reason));
+    this.#mergeBox = new MergeBox((message) => this.#outgoing.data(message), deps.isShared);
     this.logger = deps.logger.child({ session: this.id });
     this.connection = new ConnectionHandle(this.id, socket.clientAddress, () => this.#userId, (cb) => this.#addCloseCallback(cb));
     this.#subscriptions = new SessionSubscriptions({
@@ -287,7 +291,7 @@ export class Session implements SocketListener, MethodContext {
 
   #encode(message: object): string | undefined {
     try {
-      return stringify(message);
+      return encodeShared(message) ?? stringify(message);
     } catch (error) {
       this.logger.error({ err: error }, 'DDP message cannot be encoded');
       return undefined;

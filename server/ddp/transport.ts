@@ -52,6 +52,7 @@ class WsSocket implements DdpSocket {
   readonly closed: Promise<void>;
 
   readonly #ws: WebSocket;
+  #corked = false;
 
   constructor(
     ws: WebSocket,
@@ -70,7 +71,26 @@ class WsSocket implements DdpSocket {
   }
 
   send(text: string): void {
-    if (this.isOpen) this.#ws.send(text);
+    if (!this.isOpen) return;
+    this.#corkUntilNextTick();
+    this.#ws.send(text);
+  }
+
+  /**
+   * The frames sent during one turn leave in one write: a live query's batch to a connection is
+   * many small frames, and a system call each would cost more than the frames.
+   */
+  #corkUntilNextTick(): void {
+    if (this.#corked) return;
+    // ws keeps its net.Socket as `_socket`; without one (closing) frames go out one by one.
+    const socket = (this.#ws as unknown as { _socket?: Duplex })._socket;
+    if (socket === undefined) return;
+    this.#corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      socket.uncork();
+    });
   }
 
   close(code?: number, reason?: string): void {

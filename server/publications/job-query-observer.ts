@@ -27,6 +27,16 @@ export interface ObserverDeps {
   throttleMs: number;
 }
 
+/**
+ * The interval of a query's batches: the throttle, stretched with the number of subscribers
+ * (up to 20 times, from 10 subscribers on), since every batch costs a message per subscriber
+ * per changed job. Watchers of a busy queue see fewer, larger batches; the latest state is in
+ * each, and a subscriber's own calls still flush at once (the write fence).
+ */
+export function throttleFor(throttleMs: number, subscribers: number): number {
+  return throttleMs * Math.min(20, Math.max(1, subscribers / 10));
+}
+
 /** The fields a subscriber sees of a job: what clients may see, without `_id` and `failures`. */
 function publishedFields(job: StoredJob): Fields {
   const { _id: _ignored, ...fields } = forClient(job, { failures: false });
@@ -113,7 +123,7 @@ export class JobQueryObserver {
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       this.flush().catch((error: unknown) => this.#deps.logger.error({ err: error }, 'a live query failed to apply changes'));
-    }, this.#deps.throttleMs);
+    }, throttleFor(this.#deps.throttleMs, this.#subscribers.size));
   }
 
   /** Applies the noted changes now (the write fence of a subscriber's own methods). */

@@ -20,6 +20,8 @@ export interface JobsPublicationDeps {
 
 export function registerJobsPublication(ddp: DdpServer, deps: JobsPublicationDeps): void {
   const collection = jobsCollectionName(deps.root);
+  // Every live query shows a job with the same fields: connections need no copy of each.
+  ddp.shareDocuments(collection);
   ddp.publish(collection, async (sub, [rawFilter]) => {
     if (!deps.auth.mayRead(sub.userId)) throw notAuthorized();
     const parsed = jobsFilter.optional().safeParse(rawFilter);

@@ -17,6 +17,7 @@ export interface StatsPublicationDeps {
 
 export function registerStatsPublication(ddp: DdpServer, deps: StatsPublicationDeps): void {
   const collection = statsCollectionName(deps.root);
+  ddp.shareDocuments(collection);
   ddp.publish(collection, async (sub) => {
     if (!deps.auth.mayRead(sub.userId)) throw notAuthorized();
     const handle = await deps.stats.subscribe(subscriberOf(sub, collection));

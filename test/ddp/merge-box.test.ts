@@ -159,3 +159,51 @@ describe('merge box over the wire: two subscriptions on one document', () => {
     assert.deepEqual(dataSince(mark), [{ msg: 'removed', collection: 'jobs', id: 'j1' }]);
   });
 });
+
+describe('MergeBox, shared collections (DdpServer.shareDocuments)', () => {
+  const a = { name: 'A' };
+  const b = { name: 'B' };
+  const shared = () => {
+    const sent: DataMessage[] = [];
+    return { mergeBox: new MergeBox((m) => sent.push(m), (collection) => collection === 's'), sent };
+  };
+
+  it('counts holders: added once, changes passed on as they are (the same object), removed with the last holder', () => {
+    const { mergeBox, sent } = shared();
+    const fields = { x: 1 };
+    mergeBox.added(a, 's', '1', fields);
+    mergeBox.added(b, 's', '1', { x: 1 });
+    const change = { x: 2 };
+    mergeBox.changed(b, 's', '1', change);
+    mergeBox.changed(a, 's', '1', { gone: undefined });
+    mergeBox.removed(a, 's', '1');
+    mergeBox.changed(a, 's', '1', { x: 3 });
+    mergeBox.removed(b, 's', '1');
+    mergeBox.removed(b, 's', '1');
+    assert.deepEqual(sent, [
+      { msg: 'added', collection: 's', id: '1', fields: { x: 1 } },
+      { msg: 'changed', collection: 's', id: '1', fields: { x: 2 } },
+      { msg: 'changed', collection: 's', id: '1', cleared: ['gone'] },
+      { msg: 'removed', collection: 's', id: '1' },
+    ]);
+    assert.equal((sent[0] as { fields?: object }).fields, fields, 'no copy');
+    assert.equal((sent[1] as { fields?: object }).fields, change, 'no copy');
+  });
+
+  it('a rebuild sends what changed: added for new documents, the fields again for kept ones, removed for gone ones', () => {
+    const { mergeBox, sent } = shared();
+    mergeBox.added(a, 's', 'kept', { x: 1 });
+    mergeBox.added(a, 's', 'gone', { x: 1 });
+    sent.length = 0;
+    const finish = mergeBox.beginRebuild();
+    mergeBox.added(b, 's', 'kept', { x: 2 });
+    mergeBox.added(b, 's', 'new', { y: 1 });
+    assert.deepEqual(sent, [], 'nothing while rebuilding');
+    finish();
+    assert.deepEqual(sent, [
+      { msg: 'changed', collection: 's', id: 'kept', fields: { x: 2 } },
+      { msg: 'added', collection: 's', id: 'new', fields: { y: 1 } },
+      { msg: 'removed', collection: 's', id: 'gone' },
+    ]);
+  });
+});
