@@ -11,7 +11,7 @@ import { ddpServerDefaults } from './ddp/index.ts';
 import { jobLimitDefaults } from './jobs/context.ts';
 import { schedulerDefaults } from './jobs/scheduler.ts';
 import { logLevels } from './logger.ts';
-import { publicationDefaults } from './publications/publication-options.ts';
+import { publicationDefaults, type PublicationOptions } from './publications/publication-options.ts';
 
 export interface TokenGrant {
   /** The user id a connection logged in with this token gets. */
@@ -42,8 +42,8 @@ export interface Config {
    * the jobs left running by a previous run of the server are requeued.
    */
   requeueGraceMs: number;
-  /** Most one live subscription is refreshed: a burst of writes becomes one refresh per interval (ms). */
-  publicationThrottleMs: number;
+  /** How live queries batch their changes (docs/PROTOCOL.md §7.6). */
+  publications: PublicationOptions;
   /** How deep jobs may call jobs (chains submitted by handlers, docs/PROTOCOL.md §7.9). */
   maxChainDepth: number;
   /** Bytes waiting in a socket past which changes are coalesced (docs/PROTOCOL.md §1.8). */
@@ -107,7 +107,11 @@ export const variables = {
   },
   CUMULUS_PUBLICATION_THROTTLE_MS: {
     default: String(publicationDefaults.throttleMs),
-    help: 'a live subscription is refreshed at most once per this interval, however many writes (stretched up to 20 times for a query with many subscribers)',
+    help: 'a live subscription is refreshed at most once per this interval, however many writes',
+  },
+  CUMULUS_PUBLICATION_MESSAGES_PER_S: {
+    default: String(publicationDefaults.messagesPerSecond),
+    help: 'messages one live query sends per second on average, at most (one per subscriber and changed job); past it its batches are spaced out, up to 5 s apart',
   },
   CUMULUS_MAX_CHAIN_DEPTH: {
     default: String(jobLimitDefaults.maxChainDepth),
@@ -147,7 +151,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMessageBytes: parse('CUMULUS_MAX_MESSAGE_BYTES', integer(1024, 1024 * 1024 * 1024)),
     shutdownGraceMs: parse('CUMULUS_SHUTDOWN_GRACE_MS', integer(0, 3_600_000)),
     requeueGraceMs: parse('CUMULUS_REQUEUE_GRACE_MS', integer(0, 86_400_000)),
-    publicationThrottleMs: parse('CUMULUS_PUBLICATION_THROTTLE_MS', integer(0, 60_000)),
+    publications: {
+      throttleMs: parse('CUMULUS_PUBLICATION_THROTTLE_MS', integer(0, 60_000)),
+      messagesPerSecond: parse('CUMULUS_PUBLICATION_MESSAGES_PER_S', integer(100, 100_000_000)),
+    },
     maxChainDepth: parse('CUMULUS_MAX_CHAIN_DEPTH', integer(1, 10_000)),
     maxBufferedBytes: parse('CUMULUS_MAX_BUFFERED_BYTES', integer(1024, 1024 * 1024 * 1024)),
     slowClientTimeoutMs: parse('CUMULUS_SLOW_CLIENT_TIMEOUT_MS', integer(100, 3_600_000)),

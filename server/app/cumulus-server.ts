@@ -79,7 +79,7 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
       },
     );
     registerJobMethods(ddp, runtime.ctx, auth);
-    const liveDeps = { store, feed, logger: rootLogger, throttleMs: config.publicationThrottleMs };
+    const liveDeps = { store, feed, logger: rootLogger, pacing: config.publications };
     const live = new LiveJobs(liveDeps);
     const stats = new LiveStats(liveDeps);
     teardown.add(`the publications of ${root}`, () => {

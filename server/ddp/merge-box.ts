@@ -67,8 +67,11 @@ class DocumentView {
 
 type Views = Map<string, Map<string, DocumentView>>;
 
-/** For shared collections: who holds each document, and nothing of its fields. */
-type Holders = Map<string, Map<string, Set<Owner>>>;
+/**
+ * For shared collections: who holds each document, and nothing of its fields. A list, since
+ * nearly always one subscription holds a document, and a connection may hold many thousands.
+ */
+type Holders = Map<string, Map<string, Owner[]>>;
 
 export class MergeBox {
   #views: Views = new Map();
@@ -168,9 +171,9 @@ export class MergeBox {
     let docs = this.#holders.get(collection);
     if (docs === undefined) this.#holders.set(collection, (docs = new Map()));
     let holders = docs.get(id);
-    if (holders === undefined) docs.set(id, (holders = new Set()));
-    const isNew = holders.size === 0;
-    holders.add(owner);
+    if (holders === undefined) docs.set(id, (holders = []));
+    const isNew = holders.length === 0;
+    if (!holders.includes(owner)) holders.push(owner);
     if (this.#rebuilt !== undefined) {
       this.#rebuilt.set(sharedKey(collection, id), { ...this.#rebuilt.get(sharedKey(collection, id)), ...fields });
       return;
@@ -180,7 +183,7 @@ export class MergeBox {
   }
 
   #sharedChanged(owner: Owner, collection: string, id: string, fields: Fields): void {
-    if (this.#holders.get(collection)?.get(id)?.has(owner) !== true) return;
+    if (this.#holders.get(collection)?.get(id)?.includes(owner) !== true) return;
     if (this.#rebuilt !== undefined) {
       this.#rebuilt.set(sharedKey(collection, id), { ...this.#rebuilt.get(sharedKey(collection, id)), ...fields });
       return;
@@ -191,7 +194,10 @@ export class MergeBox {
   #sharedRemoved(owner: Owner, collection: string, id: string): void {
     const docs = this.#holders.get(collection);
     const holders = docs?.get(id);
-    if (docs === undefined || holders === undefined || !holders.delete(owner) || holders.size > 0) return;
+    const at = holders?.indexOf(owner) ?? -1;
+    if (docs === undefined || holders === undefined || at < 0) return;
+    holders.splice(at, 1);
+    if (holders.length > 0) return;
     docs.delete(id);
     if (docs.size === 0) this.#holders.delete(collection);
     this.#emit('removed', collection, id, {});

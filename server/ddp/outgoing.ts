@@ -8,6 +8,7 @@
  * first. A client that does not drain within `slowClientTimeoutMs` is closed.
  */
 import type { DataMessage, Fields } from './merge-box.ts';
+import type { WireText } from './wire.ts';
 
 export interface OutgoingOptions {
   /** Bytes waiting in the socket past which messages are held and coalesced. */
@@ -19,7 +20,7 @@ export interface OutgoingOptions {
 export interface OutgoingSocket {
   /** Bytes written to the socket and not yet sent. */
   readonly bufferedAmount: number;
-  send(text: string): void;
+  send(text: WireText): void;
 }
 
 /** How often a held connection looks whether its socket has drained. */
@@ -41,13 +42,13 @@ interface HeldDocument {
 }
 
 /** Held messages in order: runs of coalesced data, and messages that keep their place. */
-type Segment = { kind: 'data'; documents: Map<string, HeldDocument> } | { kind: 'text'; text: string };
+type Segment = { kind: 'data'; documents: Map<string, HeldDocument> } | { kind: 'text'; text: WireText };
 
 export class Outgoing {
   readonly #socket: OutgoingSocket;
   readonly #options: OutgoingOptions;
   /** EJSON text of a message, or undefined when it cannot be encoded (the encoder reports it). */
-  readonly #encode: (message: object) => string | undefined;
+  readonly #encode: (message: object) => WireText | undefined;
   readonly #segments: Segment[] = [];
   #heldSince: number | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -59,7 +60,7 @@ export class Outgoing {
   constructor(
     socket: OutgoingSocket,
     options: OutgoingOptions,
-    encode: (message: object) => string | undefined,
+    encode: (message: object) => WireText | undefined,
     tooSlow: (reason: string) => void,
   ) {
     this.#socket = socket;
@@ -89,7 +90,7 @@ export class Outgoing {
   }
 
   /** Sends (or holds, in order) any other message, already encoded. */
-  text(text: string): void {
+  text(text: WireText): void {
     if (this.#closed) return;
     if (!this.#mustHold()) this.#socket.send(text);
     else this.#segments.push({ kind: 'text', text });

@@ -16,7 +16,7 @@ import { runMethod, type MethodContext } from './method-invocation.ts';
 import { SessionSubscriptions } from './session-subscriptions.ts';
 import type { DdpSocket, SocketListener } from './transport.ts';
 import type { ConnectionInfo, MethodHandler, PublishHandler } from './types.ts';
-import { asMethod, asSub, errorFrame, parseFrame, stringify, type ErrorReason, type IncomingMessage } from './wire.ts';
+import { asMethod, asSub, errorFrame, parseFrame, stringify, type ErrorReason, type IncomingMessage, type WireText } from './wire.ts';
 
 export interface SessionDeps {
   readonly methods: ReadonlyMap<string, MethodHandler>;
@@ -289,7 +289,7 @@ export class Session implements SocketListener, MethodContext {
     return true;
   }
 
-  #encode(message: object): string | undefined {
+  #encode(message: object): WireText | undefined {
     try {
       return encodeShared(message) ?? stringify(message);
     } catch (error) {

@@ -6,6 +6,7 @@ import type { IncomingMessage as HttpRequest, Server as HttpServer } from 'node:
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { Logger } from '../logger.ts';
+import type { WireText } from './wire.ts';
 
 /** One client socket as the session sees it. */
 export interface DdpSocket {
@@ -13,7 +14,8 @@ export interface DdpSocket {
   readonly isOpen: boolean;
   /** Bytes sent and not yet written to the network (the backlog of a slow reader). */
   readonly bufferedAmount: number;
-  send(text: string): void;
+  /** Sends one text frame. */
+  send(text: WireText): void;
   /** Starts a close handshake; `closed` settles when it is done. */
   close(code?: number, reason?: string): void;
   /** Drops the connection without a handshake. */
@@ -70,10 +72,11 @@ class WsSocket implements DdpSocket {
     return this.#ws.bufferedAmount;
   }
 
-  send(text: string): void {
+  send(text: WireText): void {
     if (!this.isOpen) return;
     this.#corkUntilNextTick();
-    this.#ws.send(text);
+    // UTF-8 bytes go out as a text frame too, referenced rather than copied.
+    this.#ws.send(text, { binary: false });
   }
 
   /**

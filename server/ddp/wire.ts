@@ -17,6 +17,12 @@ setupEjson();
 
 export type IncomingMessage = Record<string, unknown>;
 
+/**
+ * An encoded outgoing message: its EJSON text, or that text's UTF-8 bytes when one encoding is
+ * written to many connections (the sockets then share the bytes instead of each copying them).
+ */
+export type WireText = string | Buffer;
+
 export type ParsedFrame =
   | { kind: 'message'; message: IncomingMessage }
   | { kind: 'error'; reason: 'Bad request' | 'Parse error' };

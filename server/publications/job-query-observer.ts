@@ -9,7 +9,9 @@ import EJSON from 'ejson';
 import type { Logger } from '../logger.ts';
 import { forClient } from '../jobs/job-docs.ts';
 import type { JobChange, JobFilter, JobStore, StoredJob } from '../store/job-store.ts';
+import { BatchPacing } from './batch-pacing.ts';
 import { JobWindow } from './job-window.ts';
+import type { PublicationOptions } from './publication-options.ts';
 
 export type Fields = Record<string, unknown>;
 
@@ -24,17 +26,7 @@ export interface LiveSubscriber {
 export interface ObserverDeps {
   store: JobStore;
   logger: Logger;
-  throttleMs: number;
-}
-
-/**
- * The interval of a query's batches: the throttle, stretched with the number of subscribers
- * (up to 20 times, from 10 subscribers on), since every batch costs a message per subscriber
- * per changed job. Watchers of a busy queue see fewer, larger batches; the latest state is in
- * each, and a subscriber's own calls still flush at once (the write fence).
- */
-export function throttleFor(throttleMs: number, subscribers: number): number {
-  return throttleMs * Math.min(20, Math.max(1, subscribers / 10));
+  pacing: PublicationOptions;
 }
 
 /** The fields a subscriber sees of a job: what clients may see, without `_id` and `failures`. */
@@ -77,6 +69,7 @@ export class JobQueryObserver {
   /** The latest change of each job since the last flush. */
   #pending = new Map<string, JobChange>();
   readonly #subscribers = new Set<LiveSubscriber>();
+  readonly #pacing: BatchPacing;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -85,6 +78,7 @@ export class JobQueryObserver {
     this.filter = filter;
     this.limit = limit;
     this.#deps = deps;
+    this.#pacing = new BatchPacing(deps.pacing);
     this.#statuses = filter.statuses === undefined ? undefined : new Set(filter.statuses);
     this.#types = filter.types === undefined ? undefined : new Set(filter.types);
     this.#ids = filter.ids === undefined ? undefined : new Set(filter.ids);
@@ -123,7 +117,7 @@ export class JobQueryObserver {
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       this.flush().catch((error: unknown) => this.#deps.logger.error({ err: error }, 'a live query failed to apply changes'));
-    }, throttleFor(this.#deps.throttleMs, this.#subscribers.size));
+    }, this.#pacing.nextDelay());
   }
 
   /** Applies the noted changes now (the write fence of a subscriber's own methods). */
@@ -193,23 +187,29 @@ export class JobQueryObserver {
 
   /** Sends every subscriber the net difference, for the affected jobs, between what it has and the window. */
   #publish(affected: ReadonlySet<string>): void {
+    let documents = 0;
     for (const id of affected) {
       const before = this.#published.get(id);
       const doc = this.#window.get(id);
       if (doc === undefined) {
         if (before === undefined) continue;
         this.#published.delete(id);
+        documents += 1;
         for (const subscriber of this.#subscribers) subscriber.removed(id);
         continue;
       }
       const after = publishedFields(doc);
       this.#published.set(id, after);
       if (before === undefined) {
+        documents += 1;
         for (const subscriber of this.#subscribers) subscriber.added(id, after);
         continue;
       }
       const diff = fieldDiff(before, after);
-      if (diff !== undefined) for (const subscriber of this.#subscribers) subscriber.changed(id, diff);
+      if (diff === undefined) continue;
+      documents += 1;
+      for (const subscriber of this.#subscribers) subscriber.changed(id, diff);
     }
+    this.#pacing.sent(documents * this.#subscribers.size);
   }
 }

@@ -9,12 +9,13 @@ import type { JobFeed } from '../feed/job-feed.ts';
 import type { Logger } from '../logger.ts';
 import type { JobFilter, JobStore } from '../store/job-store.ts';
 import { JobQueryObserver, type LiveSubscriber } from './job-query-observer.ts';
+import type { PublicationOptions } from './publication-options.ts';
 
 export interface LiveJobsDeps {
   store: JobStore;
   feed: JobFeed;
   logger: Logger;
-  throttleMs: number;
+  pacing: PublicationOptions;
 }
 
 /** A subscription's hold on a live query. */

@@ -2,7 +2,7 @@
  * The counts of `<root>.stats`, kept by deltas: read once from the store when the first
  * subscriber comes, then moved by each committed change (one less in the status a job left, one
  * more in the status it entered), never counted again while anyone watches. One per root,
- * shared by every subscription; changed types are sent once per throttle interval.
+ * shared by every subscription; changed types are sent in batches paced like a live query's.
  */
 import { jobStatuses, type JobStatus } from '../../shared/constants.ts';
 import type { JobFeed } from '../feed/job-feed.ts';
@@ -10,12 +10,14 @@ import type { Logger } from '../logger.ts';
 import type { JobChange, JobStore } from '../store/job-store.ts';
 import type { Fields, LiveSubscriber } from './job-query-observer.ts';
 import type { LiveHandle } from './live-jobs.ts';
+import { BatchPacing } from './batch-pacing.ts';
+import type { PublicationOptions } from './publication-options.ts';
 
 export interface LiveStatsDeps {
   store: JobStore;
   feed: JobFeed;
   logger: Logger;
-  throttleMs: number;
+  pacing: PublicationOptions;
 }
 
 type Counts = Map<string, Map<JobStatus, number>>;
@@ -36,6 +38,7 @@ function statsFields(type: string, counts: ReadonlyMap<JobStatus, number> | unde
 export class LiveStats {
   readonly #deps: LiveStatsDeps;
   readonly #subscribers = new Set<LiveSubscriber>();
+  readonly #pacing: BatchPacing;
   #counts: Counts = new Map();
   /** What the subscribers have, by type. */
   readonly #published = new Map<string, Fields>();
@@ -47,6 +50,7 @@ export class LiveStats {
 
   constructor(deps: LiveStatsDeps) {
     this.#deps = deps;
+    this.#pacing = new BatchPacing(deps.pacing);
   }
 
   async subscribe(subscriber: LiveSubscriber): Promise<LiveHandle> {
@@ -104,7 +108,7 @@ export class LiveStats {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
         this.#flush();
-      }, this.#deps.throttleMs);
+      }, this.#pacing.nextDelay());
     }
   }
 
@@ -113,6 +117,7 @@ export class LiveStats {
     this.#timer = undefined;
     const moved = this.#moved;
     this.#moved = new Set();
+    this.#pacing.sent(moved.size * this.#subscribers.size);
     for (const type of moved) {
       const fields = statsFields(type, this.#counts.get(type));
       const before = this.#published.get(type);

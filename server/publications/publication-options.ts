@@ -2,8 +2,11 @@
 export interface PublicationOptions {
   /** A live query sends at most one batch of changes per this interval, however many writes (ms). */
   throttleMs: number;
+  /** The messages a live query sends per second on average, at most; past it batches are spaced out. */
+  messagesPerSecond: number;
 }
 
 export const publicationDefaults: PublicationOptions = {
   throttleMs: 50,
+  messagesPerSecond: 50_000,
 };

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     assert.equal(config.requeueGraceMs, 10_000);
     assert.equal(config.promoteIntervalMs, 15_000);
     assert.equal(config.heartbeatIntervalMs, 15_000);
-    assert.equal(config.publicationThrottleMs, 50);
+    assert.deepEqual(config.publications, { throttleMs: 50, messagesPerSecond: 50_000 });
     assert.equal(config.shutdownGraceMs, 10_000);
     assert.equal(config.logLevel, 'info');
   });
