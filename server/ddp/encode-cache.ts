@@ -9,26 +9,34 @@
  */
 import { stringify } from './wire.ts';
 
-const encoded = new WeakMap<object, { key: string; bytes: Buffer }>();
+const encoded = new WeakMap<object, { msg: string; collection: unknown; id: unknown; bytes: Buffer }>();
 
 /** How many `removed` encodings are kept: one live query's batch to all its subscribers. */
 const removedKept = 4096;
 const removedBytes = new Map<string, Buffer>();
 
+interface MaybeData {
+  msg?: unknown;
+  collection?: unknown;
+  id?: unknown;
+  fields?: unknown;
+  cleared?: unknown;
+}
+
 /**
  * The bytes of an `added`, `changed` (with fields, no `cleared`) or `removed` message, from the
- * cache when it was encoded already; undefined for any other message.
+ * cache when it was encoded already; undefined for any other message. Called for every message
+ * to every connection, so it looks at properties rather than listing them.
  */
 export function encodeShared(message: object): Buffer | undefined {
-  const { msg, collection, id, fields } = message as { msg?: unknown; collection?: unknown; id?: unknown; fields?: unknown };
-  const keys = Object.keys(message).length;
-  if (msg === 'removed' && keys === 3) return encodeRemoved(message, `${String(collection)}\u0000${String(id)}`);
-  if ((msg !== 'added' && msg !== 'changed') || typeof fields !== 'object' || fields === null || keys !== 4) return undefined;
-  const key = `${msg}\u0000${String(collection)}\u0000${String(id)}`;
+  const { msg, collection, id, fields, cleared } = message as MaybeData;
+  if (cleared !== undefined) return undefined;
+  if (msg === 'removed') return fields === undefined ? encodeRemoved(message, `${String(collection)}\u0000${String(id)}`) : undefined;
+  if ((msg !== 'added' && msg !== 'changed') || typeof fields !== 'object' || fields === null) return undefined;
   const cached = encoded.get(fields);
-  if (cached?.key === key) return cached.bytes;
+  if (cached !== undefined && cached.msg === msg && cached.collection === collection && cached.id === id) return cached.bytes;
   const bytes = Buffer.from(stringify(message));
-  encoded.set(fields, { key, bytes });
+  encoded.set(fields, { msg, collection, id, bytes });
   return bytes;
 }
 

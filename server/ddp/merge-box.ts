@@ -206,10 +206,13 @@ export class MergeBox {
   /** Passes the publication's own fields object on when it can, so its encoding can be shared. */
   #sendShared(kind: 'added' | 'changed', collection: string, id: string, fields: Fields): void {
     if (this.#muted) return;
-    const plain = !Object.hasOwn(fields, '_id') && Object.values(fields).every((value) => value !== undefined);
-    if (!plain) return this.#emit(kind, collection, id, fields);
-    if (kind === 'changed' && Object.keys(fields).length === 0) return;
-    this.#send(Object.keys(fields).length === 0 && kind === 'added' ? { msg: 'added', collection, id } : { msg: kind, collection, id, fields });
+    const shape = shapeOf(fields);
+    if (shape === 'other') return this.#emit(kind, collection, id, fields);
+    if (shape === 'empty') {
+      if (kind === 'added') this.#send({ msg: 'added', collection, id });
+      return;
+    }
+    this.#send({ msg: kind, collection, id, fields });
   }
 
   #sendSharedDiff(before: Holders, after: Holders, rebuilt: ReadonlyMap<string, Fields>): void {
@@ -276,6 +279,20 @@ export class MergeBox {
       ...(cleared.length > 0 ? { cleared } : {}),
     });
   }
+}
+
+/** Published fields objects are never changed once handed over: what they hold is looked at once. */
+const shapes = new WeakMap<Fields, 'plain' | 'empty' | 'other'>();
+
+/** `plain` fields can be sent as they are; `other` ones (an `_id`, an undefined value) need `#emit`. */
+function shapeOf(fields: Fields): 'plain' | 'empty' | 'other' {
+  let shape = shapes.get(fields);
+  if (shape === undefined) {
+    const values = Object.values(fields);
+    shape = Object.hasOwn(fields, '_id') || values.includes(undefined) ? 'other' : values.length === 0 ? 'empty' : 'plain';
+    shapes.set(fields, shape);
+  }
+  return shape;
 }
 
 function sharedKey(collection: string, id: string): string {

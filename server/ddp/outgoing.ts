@@ -3,9 +3,12 @@
  * what it is given, messages go straight out. When more than `maxBufferedBytes` wait in the
  * socket, later messages are held instead, and data messages for one document are coalesced
  * into one that brings the client from what it had to the latest state — so a slow reader costs
- * at most one pending message per document it sees, never every intermediate change. Other
- * messages (results, `updated`, `ready`…) keep their place: data held before them goes out
- * first. A client that does not drain within `slowClientTimeoutMs` is closed.
+ * at most one pending message per document it has or is owed, never every intermediate change.
+ * Other messages (results, `updated`, `ready`…) keep their place: data held before them goes out
+ * first. A later change of a document already held joins it where it waits, ahead of messages
+ * held after it: the client so sees a newer state sooner, which no DDP guarantee forbids, and a
+ * client that keeps pinging cannot split the held data into ever more segments. A client that does
+ * not drain within `slowClientTimeoutMs` is closed.
  */
 import type { DataMessage, Fields } from './merge-box.ts';
 import type { WireText } from './wire.ts';
@@ -50,6 +53,8 @@ export class Outgoing {
   /** EJSON text of a message, or undefined when it cannot be encoded (the encoder reports it). */
   readonly #encode: (message: object) => WireText | undefined;
   readonly #segments: Segment[] = [];
+  /** Where each held document waits: the documents of its data segment. */
+  readonly #heldIn = new Map<string, Map<string, HeldDocument>>();
   #heldSince: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -81,12 +86,18 @@ export class Outgoing {
       this.#sendEncoded(message);
       return;
     }
-    let last = this.#segments.at(-1);
-    if (last?.kind !== 'data') {
-      last = { kind: 'data', documents: new Map() };
-      this.#segments.push(last);
+    const key = `${message.collection}\u0000${message.id}`;
+    let documents = this.#heldIn.get(key);
+    if (documents === undefined) {
+      let last = this.#segments.at(-1);
+      if (last?.kind !== 'data') {
+        last = { kind: 'data', documents: new Map() };
+        this.#segments.push(last);
+      }
+      documents = last.documents;
     }
-    hold(last.documents, message);
+    if (hold(documents, key, message)) this.#heldIn.set(key, documents);
+    else this.#heldIn.delete(key);
   }
 
   /** Sends (or holds, in order) any other message, already encoded. */
@@ -100,6 +111,7 @@ export class Outgoing {
   close(): void {
     this.#closed = true;
     this.#segments.length = 0;
+    this.#heldIn.clear();
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -123,7 +135,12 @@ export class Outgoing {
     while (this.#segments.length > 0 && this.#socket.bufferedAmount <= this.#options.maxBufferedBytes) {
       const segment = this.#segments.shift() as Segment;
       if (segment.kind === 'text') this.#socket.send(segment.text);
-      else for (const document of segment.documents.values()) for (const message of messagesOf(document)) this.#sendEncoded(message);
+      else {
+        for (const [key, document] of segment.documents) {
+          this.#heldIn.delete(key);
+          for (const message of messagesOf(document)) this.#sendEncoded(message);
+        }
+      }
     }
     if (this.#segments.length === 0) {
       clearInterval(this.#timer);
@@ -140,9 +157,11 @@ export class Outgoing {
   }
 }
 
-/** Folds `message` into the held changes of its document. */
-function hold(documents: Map<string, HeldDocument>, message: DataMessage): void {
-  const key = `${message.collection}\u0000${message.id}`;
+/**
+ * Folds `message` into the held changes of its document. False when they cancel out (added,
+ * then removed, before the client heard of it): the document is no longer held.
+ */
+function hold(documents: Map<string, HeldDocument>, key: string, message: DataMessage): boolean {
   let held = documents.get(key);
   if (held === undefined) {
     // The first held change says what the client had: `added` means nothing, else the document.
@@ -169,12 +188,17 @@ function hold(documents: Map<string, HeldDocument>, message: DataMessage): void 
       break;
     }
     case 'removed':
+      if (!held.had) {
+        documents.delete(key);
+        return false;
+      }
       held.exists = false;
       held.replaced = false;
       held.fields = {};
       held.cleared.clear();
       break;
   }
+  return true;
 }
 
 /** The messages that bring the client from what it had to the held document's latest state. */

@@ -3,7 +3,8 @@
  * asks for it (Meteor's observe multiplexing). It keeps the window of jobs it shows and applies
  * each committed change to it from the change itself, reading the store again only when a full
  * window loses a job and must be refilled. Changes are coalesced per job over the throttle
- * interval, and the net difference is computed once and handed to every subscriber.
+ * interval, and the net difference is computed once and handed to every subscriber, a slice of
+ * subscribers per turn of the event loop so that a large fan-out never stalls method calls.
  */
 import EJSON from 'ejson';
 import type { Logger } from '../logger.ts';
@@ -27,6 +28,20 @@ export interface ObserverDeps {
   store: JobStore;
   logger: Logger;
   pacing: PublicationOptions;
+}
+
+/** One change of what the subscribers see, computed once for all of them. */
+type Op = { kind: 'added' | 'changed'; id: string; fields: Fields } | { kind: 'removed'; id: string };
+
+/** About how many messages one turn of the event loop hands out before letting other work in. */
+const messagesPerTurn = 4000;
+
+function sendOps(subscriber: LiveSubscriber, ops: readonly Op[]): void {
+  for (const op of ops) {
+    if (op.kind === 'removed') subscriber.removed(op.id);
+    else if (op.kind === 'added') subscriber.added(op.id, op.fields);
+    else subscriber.changed(op.id, op.fields);
+  }
 }
 
 /** The fields a subscriber sees of a job: what clients may see, without `_id` and `failures`. */
@@ -148,7 +163,7 @@ export class JobQueryObserver {
       await this.#refill();
       for (const id of this.#window.ids()) affected.add(id);
     }
-    this.#publish(affected);
+    await this.#publish(affected);
   }
 
   /** Applies one change to the window; jobs it pushes out of the window join `affected`. */
@@ -186,30 +201,38 @@ export class JobQueryObserver {
   }
 
   /** Sends every subscriber the net difference, for the affected jobs, between what it has and the window. */
-  #publish(affected: ReadonlySet<string>): void {
-    let documents = 0;
+  async #publish(affected: ReadonlySet<string>): Promise<void> {
+    const ops: Op[] = [];
     for (const id of affected) {
       const before = this.#published.get(id);
       const doc = this.#window.get(id);
       if (doc === undefined) {
         if (before === undefined) continue;
         this.#published.delete(id);
-        documents += 1;
-        for (const subscriber of this.#subscribers) subscriber.removed(id);
+        ops.push({ kind: 'removed', id });
         continue;
       }
       const after = publishedFields(doc);
       this.#published.set(id, after);
       if (before === undefined) {
-        documents += 1;
-        for (const subscriber of this.#subscribers) subscriber.added(id, after);
+        ops.push({ kind: 'added', id, fields: after });
         continue;
       }
       const diff = fieldDiff(before, after);
-      if (diff === undefined) continue;
-      documents += 1;
-      for (const subscriber of this.#subscribers) subscriber.changed(id, diff);
+      if (diff !== undefined) ops.push({ kind: 'changed', id, fields: diff });
     }
-    this.#pacing.sent(documents * this.#subscribers.size);
+    if (ops.length === 0) return;
+    // A subscriber joining from here on gets `#published`, the state after these ops.
+    const subscribers = [...this.#subscribers];
+    this.#pacing.sent(ops.length * subscribers.length);
+    const perTurn = Math.max(1, Math.floor(messagesPerTurn / ops.length));
+    for (let from = 0; from < subscribers.length; from += perTurn) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (this.#stopped) return;
+      for (const subscriber of subscribers.slice(from, from + perTurn)) {
+        if (this.#subscribers.has(subscriber)) sendOps(subscriber, ops);
+      }
+    }
   }
+
 }

@@ -54,15 +54,40 @@ describe('Outgoing', () => {
       socket.bufferedAmount = 0;
       mock.timers.tick(20);
       assert.deepEqual(socket.sent, [
-        { msg: 'changed', ...doc('a'), fields: { n: 3 }, cleared: ['s'] },
+        // The change after `updated` joined the one held before it: the client sees it sooner.
+        { msg: 'changed', ...doc('a'), fields: { n: 4 }, cleared: ['s'] },
         { msg: 'added', ...doc('b'), fields: { n: 5 } },
         { msg: 'removed', ...doc('d') },
         { msg: 'removed', ...doc('e') },
         { msg: 'added', ...doc('e'), fields: { fresh: true } },
         { msg: 'updated', methods: ['1'] },
-        { msg: 'changed', ...doc('a'), fields: { n: 4 } },
       ]);
       assert.equal(outgoing.holding, false);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('holds one message per document however many pongs and changes come between, and nothing for a document added and removed', () => {
+    mock.timers.enable({ apis: ['setInterval', 'Date'] });
+    try {
+      const { socket, outgoing } = setUp();
+      socket.bufferedAmount = 1000;
+      for (let round = 0; round < 50; round += 1) {
+        outgoing.data({ msg: 'changed', ...doc('kept'), fields: { round } });
+        outgoing.data({ msg: 'added', ...doc(`passing-${round}`), fields: { round } });
+        outgoing.text(JSON.stringify({ msg: 'pong' }));
+        outgoing.data({ msg: 'removed', ...doc(`passing-${round}`) });
+      }
+      outgoing.data({ msg: 'added', ...doc('new'), fields: { n: 1 } });
+      socket.bufferedAmount = 0;
+      mock.timers.tick(20);
+      const data = socket.sent.filter((m) => (m as { msg: string }).msg !== 'pong');
+      assert.deepEqual(data, [
+        { msg: 'changed', ...doc('kept'), fields: { round: 49 } },
+        { msg: 'added', ...doc('new'), fields: { n: 1 } },
+      ]);
+      assert.equal(socket.sent.length - data.length, 50, 'every pong goes out');
     } finally {
       mock.timers.reset();
     }
