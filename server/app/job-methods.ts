@@ -2,6 +2,11 @@
  * Binds the job-collection operations to DDP methods `<root>_<name>`, with jobCollection's
  * pipeline (docs/PROTOCOL.md §2.1): permission check (403), then argument check (400), then
  * the operation.
+ *
+ * A worker's reports on its jobs (done, fail, log, progress) release the connection's message
+ * queue as soon as their transaction is queued (docs/PROTOCOL.md §1.5): they only need to apply
+ * in order per job, which their place in the store's write queue keeps, so a worker's many
+ * completions join one durable commit instead of each waiting for the previous one's.
  */
 import { notAuthorized } from '../../shared/errors.ts';
 import { jobMethodNames, methodName, parseParams, type JobMethodName } from '../../shared/methods.ts';
@@ -9,12 +14,17 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import type { DdpServer } from '../ddp/index.ts';
 import { jobOperations, type Caller, type JobContext, type JobOperation } from '../jobs/index.ts';
 
+/** Operations that queue their transaction before their first await, and may run unblocked. */
+const unblockedOnceQueued: ReadonlySet<JobMethodName> = new Set(['jobDone', 'jobFail', 'jobLog', 'jobProgress']);
+
 export function registerJobMethods(ddp: DdpServer, ctx: JobContext, auth: Authenticator): void {
   for (const name of jobMethodNames) {
     ddp.method(methodName(ctx.root, name), (invocation, params) => {
       if (!auth.mayCall(invocation.userId, name, params)) throw notAuthorized();
       const caller = { connectionId: invocation.connection.id, unblock: () => invocation.unblock() };
-      return invoke(ctx, name, params, caller);
+      const answer = invoke(ctx, name, params, caller);
+      if (unblockedOnceQueued.has(name)) caller.unblock();
+      return answer;
     });
   }
 }
