@@ -84,5 +84,7 @@ class PgBossSession implements QueueSession {
 
   async close(): Promise<void> {
     await this.#boss.offWork(this.#name);
+    // Jobs left by a run cut at the time limit stay out of later runs' way.
+    await this.#boss.purgeQueue(this.#name);
   }
 }
