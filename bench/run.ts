@@ -84,6 +84,9 @@ async function main(): Promise<void> {
   if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
 }
 
+// Exit through 'exit' handlers on a signal, so that the servers started are stopped too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

@@ -32,6 +32,9 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A benchmark stopped midway (Ctrl-C, a timeout) must not leave its server running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const url = await listeningUrl(child);
   const pid = child.pid as number;
   // From here on only warnings and errors matter; the rest would fill the pipe.
@@ -42,6 +45,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     pid,
     rssMiB: () => rssMiB(pid),
     async stop() {
+      process.off('exit', killOnExit);
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
