@@ -50,6 +50,15 @@ describe('the server process', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('still stops on SIGTERM when nothing reads its output any more', async () => {
+    const started = runServer({ DATABASE_URL: `sqlite:${join(dir, 'unread.db')}` });
+    await listeningUrl(started);
+    // Whoever read the logs is gone (a closed pipe): the shutdown's log lines fail with EPIPE.
+    started.child.stdout?.destroy();
+    started.child.kill('SIGTERM');
+    assert.equal(await started.exited, 0);
+  });
+
   it('starts on an SQLite file, answers health checks, and exits 0 on SIGTERM', async () => {
     const started = runServer({ DATABASE_URL: `sqlite:${join(dir, 'nested', 'jobs.db')}` });
     const url = await listeningUrl(started);
