@@ -7,7 +7,7 @@
  *
  *   npm run bench                      everything (about half an hour)
  *   npm run bench -- --quick           smaller sizes, one run (a few minutes)
- *   npm run bench -- --only compare    one section: compare | live (repeatable)
+ *   npm run bench -- --only compare    one section: compare | scale | live (repeatable)
  *   npm run bench -- --system Cumulus  compare only these systems (repeatable)
  *   npm run bench -- --json out.json   also write every run's figures to a file
  *
@@ -22,6 +22,7 @@ import { PgBossSystem } from './compare/pg-boss.ts';
 import type { QueueSystem } from './compare/queue-system.ts';
 import { benchCompare, formatCompare } from './compare/workloads.ts';
 import { benchLive } from './live-data.ts';
+import { benchScale } from './scale.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,9 +32,10 @@ const { values: args } = parseArgs({
     system: { type: 'string', multiple: true },
   },
 });
-const sections = new Set(args.only ?? ['compare', 'live']);
+const sectionNames = ['compare', 'scale', 'live'];
+const sections = new Set(args.only ?? sectionNames);
 for (const section of sections) {
-  if (section !== 'compare' && section !== 'live') throw new Error(`unknown section '${section}' (compare, live)`);
+  if (!sectionNames.includes(section)) throw new Error(`unknown section '${section}' (${sectionNames.join(', ')})`);
 }
 const quick = args.quick === true;
 const report: Record<string, unknown> = {};
@@ -54,6 +56,15 @@ async function compare(): Promise<void> {
   console.log('');
   for (const line of formatCompare(rows, systems.map((s) => s.name).filter((name) => skipped[name] === undefined))) console.log(line);
   console.log('\n"vs X" is how far ahead Cumulus is (throughput: Cumulus / X; latency: X / Cumulus); > 1 is ahead.');
+}
+
+async function scale(): Promise<void> {
+  console.log('\nScale: claim+done cost with many jobs waiting or finished, server RSS and store size (own process, durable SQLite).\n');
+  const rows = await benchScale(quick ? { small: 10_000, large: 100_000, pairs: 300 } : { small: 10_000, large: 1_000_000, pairs: 1000 }, (line) => console.log(line));
+  report.scale = rows;
+  const width = Math.max(...rows.map((r) => r.name.length));
+  console.log('');
+  for (const row of rows) console.log(`${row.name.padEnd(width)}  ${row.value.toFixed(row.unit === 'MiB' || row.unit === 'bytes' ? 0 : 2).padStart(8)}  ${row.unit}`);
 }
 
 async function live(): Promise<void> {
@@ -80,6 +91,7 @@ async function live(): Promise<void> {
 
 async function main(): Promise<void> {
   if (sections.has('compare')) await compare();
+  if (sections.has('scale')) await scale();
   if (sections.has('live')) await live();
   if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
 }

@@ -16,6 +16,8 @@ export interface ServerProcess {
   /** `ws://127.0.0.1:<port>/websocket` */
   wsUrl: string;
   pid: number;
+  /** The SQLite file it runs on (with `-wal` and `-shm` beside it). */
+  databaseFile: string;
   /** The server's resident memory now, in MiB. */
   rssMiB(): number;
   /** SIGTERM, wait for the exit, remove the database. */
@@ -43,6 +45,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     url,
     wsUrl: `${url.replace(/^http/, 'ws')}/websocket`,
     pid,
+    databaseFile: join(dir, 'bench.db'),
     rssMiB: () => rssMiB(pid),
     async stop() {
       process.off('exit', killOnExit);
