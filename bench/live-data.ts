@@ -18,6 +18,7 @@ import EJSON from 'ejson';
 import WebSocket from 'ws';
 import { connect, Job } from '../worker/index.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { median, quantile } from './stats.ts';
 
 export interface LiveBenchOptions {
   runs: number;
@@ -53,17 +54,6 @@ export async function subscriber(wsUrl: string, params: unknown[] = []): Promise
   ws.send(JSON.stringify({ msg: 'sub', id: 's', name: 'queue.jobs', params }));
   await ready;
   return ws;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 interface FlowResult {
@@ -121,7 +111,7 @@ export async function flow(server: ServerProcess, jobs: number, type: string, pa
   clearInterval(sampler);
   peak = Math.max(peak, server.rssMiB());
   await Promise.all([producer.close(), worker.close(), probe.close()]);
-  return { jobsPerSecond: jobs / seconds, peakRssMiB: peak, getJobP50: percentile(latencies, 50), getJobP99: percentile(latencies, 99), rssOverTime: rss };
+  return { jobsPerSecond: jobs / seconds, peakRssMiB: peak, getJobP50: quantile(latencies, 0.5), getJobP99: quantile(latencies, 0.99), rssOverTime: rss };
 }
 
 async function withServer<T>(work: (server: ServerProcess) => Promise<T>): Promise<T> {

@@ -10,16 +10,12 @@ import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { connect, Job, type CumulusConnection } from '../worker/index.ts';
 import { startServerProcess } from './server-process.ts';
+import { median } from './stats.ts';
 
 export interface ScaleRow {
   name: string;
   unit: string;
   value: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 async function fill(connection: CumulusConnection, type: string, count: number, log: (line: string) => void): Promise<void> {

@@ -4,6 +4,7 @@
  * this shared machine hits every system alike). Figures are medians over runs.
  */
 import { performance } from 'node:perf_hooks';
+import { median, quantile } from '../stats.ts';
 import type { QueueSession, QueueSystem } from './queue-system.ts';
 
 export interface CompareSizes {
@@ -65,11 +66,6 @@ function endToEnd(concurrency: number, batched: boolean): Workload['measure'] {
       await worker.stop();
     }
   };
-}
-
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
 }
 
 /** One job at a time into an idle worker: from the enqueue call to its handler's start; p50, p99. */
@@ -142,13 +138,6 @@ export interface CompareRow {
   /** system name → every run's figure (NaN when it failed or does not apply). */
   runs: Record<string, number[]>;
   medians: Record<string, number>;
-}
-
-function median(values: readonly number[]): number {
-  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (finite.length === 0) return Number.NaN;
-  const mid = Math.floor(finite.length / 2);
-  return finite.length % 2 === 1 ? (finite[mid] as number) : ((finite[mid - 1] as number) + (finite[mid] as number)) / 2;
 }
 
 let queueCounter = 0;
