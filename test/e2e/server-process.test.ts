@@ -31,16 +31,20 @@ function runServer(env: Record<string, string>): Started {
   return { child, output: () => text, exited };
 }
 
-async function listeningUrl(started: Started): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const match = /Cumulus listening on (http:\/\/[^\s]+) /.exec(started.output());
-    if (match?.[1] !== undefined) return match[1];
-    if (started.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`server did not start:\n${started.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** The URL the server prints once it listens, looked for on each chunk of output; rejects if it exits first. */
+function listeningUrl(started: Started): Promise<string> {
+  const found = () => /Cumulus listening on (http:\/\/[^\s]+) /.exec(started.output())?.[1];
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const url = found();
+      if (url === undefined) return;
+      started.child.stdout?.off('data', check);
+      resolve(url);
+    };
+    started.child.stdout?.on('data', check);
+    started.child.once('exit', () => reject(new Error(`server did not start:\n${started.output()}`)));
+    check();
+  });
 }
 
 describe('the server process', () => {
