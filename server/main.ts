@@ -21,10 +21,6 @@ async function main(): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') exitWith(`Port ${config.port} on ${config.host} is already in use. Set PORT to another port.`);
     throw error;
   }
-  const wsUrl = server.url.replace(/^http/, 'ws');
-  logger.info({ url: server.url, ddp: `${wsUrl}/websocket`, store: config.databaseUrl, collections: config.roots, auth: config.tokens.size > 0 },
-    `Cumulus listening on ${server.url} (DDP at ${wsUrl}/websocket)`);
-
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -43,6 +39,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Announced only now: whoever waits for this line may signal the server at once.
+  const wsUrl = server.url.replace(/^http/, 'ws');
+  logger.info({ url: server.url, ddp: `${wsUrl}/websocket`, store: config.databaseUrl, collections: config.roots, auth: config.tokens.size > 0 },
+    `Cumulus listening on ${server.url} (DDP at ${wsUrl}/websocket)`);
 }
 
 function exitWith(message: string): never {
