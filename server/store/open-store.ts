@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../logger.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import type { JobStore } from './job-store.ts';
 import { SqliteDatabase, memoryPath } from './sqlite/sqlite-database.ts';
 import { SqliteJobStore } from './sqlite/sqlite-job-store.ts';
@@ -65,7 +65,7 @@ export async function openStores(databaseUrl: string, roots: readonly string[], 
         'Use a SQLite database instead, e.g. DATABASE_URL=sqlite:./data/cumulus.db',
     );
   }
-  const database = openSqlite(location.path);
+  const database = openSqlite(location.path, options.logger ?? createLogger());
   const stores = new Map<string, JobStore>();
   // The database closes when its last store does, whichever way the stores are closed.
   let open = new Set(roots).size;
@@ -83,7 +83,7 @@ export async function openStores(databaseUrl: string, roots: readonly string[], 
   };
 }
 
-function openSqlite(file: string): SqliteDatabase {
+function openSqlite(file: string, logger: Logger): SqliteDatabase {
   const where = file === memoryPath ? 'the in-memory SQLite database' : `the SQLite database ${file}`;
   try {
     if (file !== memoryPath) {
@@ -93,7 +93,7 @@ function openSqlite(file: string): SqliteDatabase {
         throw new Error('it is a directory; DATABASE_URL must name a file');
       }
     }
-    return SqliteDatabase.open(file);
+    return SqliteDatabase.open(file, { onBackgroundError: (error) => logger.error({ err: error }, `SQLite: ${error.message}`) });
   } catch (error) {
     throw new StoreOpenError(`Cannot open ${where}: ${describe(error)}`, { cause: error });
   }

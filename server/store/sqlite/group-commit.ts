@@ -3,24 +3,36 @@
  * instead of one transaction per call, every work queued during one event-loop turn runs
  * inside ONE `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint: a work that throws is
  * rolled back alone, the others are kept, and all of them pay for a single fsync.
+ *
+ * With a `durability` function the fsync leaves the event loop: COMMIT only writes the batch
+ * to the log, the next batch may run at once, and this batch's works settle (and its
+ * observers hear of it) once `durability` — an fsync of the log on a thread of its own —
+ * has finished. Batches still settle in commit order, and nothing is answered before it is
+ * on disk.
  */
 import type { Database, Statement } from 'better-sqlite3';
 
 /** Told once per batch about the fate of the batch's works that were kept. */
 export interface BatchObserver {
-  /** The batch is on disk. */
-  batchCommitted(): void;
-  /** The batch's COMMIT (or BEGIN) failed: nothing of it was written. */
-  batchAborted(): void;
+  /** Batch `batch` is on disk. */
+  batchCommitted(batch: number): void;
+  /** Batch `batch` was not written (its COMMIT or BEGIN failed), or could not be made durable. */
+  batchAborted(batch: number): void;
 }
 
 /** One queued work and what to do once its fate is known. */
 export interface WriteWork<T> {
   run(): Promise<T> | T;
-  /** Its savepoint was released: its writes are part of the batch's commit. */
-  kept?(): void;
+  /** Its savepoint was released: its writes are part of the commit of batch `batch`. */
+  kept?(batch: number): void;
   observer?: BatchObserver;
 }
+
+/**
+ * Makes everything committed so far durable (an fsync of the write-ahead log). Called after
+ * COMMIT, while the next batch may already be writing; a rejection means the disk failed.
+ */
+export type Durability = () => Promise<void>;
 
 interface Queued {
   work: WriteWork<unknown>;
@@ -43,9 +55,20 @@ export class GroupCommitQueue {
   #closedReason: string | undefined;
   #batchEndWaiters: (() => void)[] = [];
   #batches = 0;
+  readonly #durability: Durability | undefined;
+  /** The sync in progress, and the one queued behind it for batches committed meanwhile. */
+  #syncing: Promise<void> | undefined;
+  #nextSync: Promise<void> | undefined;
+  /** Settles when the last committed batch has settled; never rejects. */
+  #settled: Promise<void> = Promise.resolve();
 
-  constructor(db: Database) {
+  /**
+   * @param durability How a commit is made durable once written; without it a commit is
+   *   taken as durable when COMMIT returns (`synchronous = FULL`, or a database in memory).
+   */
+  constructor(db: Database, durability?: Durability) {
     this.#db = db;
+    this.#durability = durability;
     this.#sql = {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
@@ -95,6 +118,7 @@ export class GroupCommitQueue {
       if (!this.#draining) this.#schedule();
       await new Promise<void>((resolve) => this.#batchEndWaiters.push(resolve));
     }
+    await this.#settled;
   }
 
   #schedule(): void {
@@ -113,24 +137,94 @@ export class GroupCommitQueue {
     if (batch.length === 0) return;
     this.#draining = true;
     this.#batches += 1;
+    const batchNumber = this.#batches;
     this.#queuedFromWork = [];
     const outcomes: Outcome[] = [];
     try {
       this.#sql.begin.run();
-      for (const queued of batch) outcomes.push(await this.#runOne(queued.work));
+      for (const queued of batch) outcomes.push(await this.#runOne(queued.work, batchNumber));
       this.#sql.commit.run();
     } catch (error) {
-      this.#abort(batch, error);
+      this.#abort(batch, batchNumber, error);
       this.#finish();
       return;
     }
-    for (const observer of observersOf(batch)) observer.batchCommitted();
-    batch.forEach((queued, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.ok) queued.resolve(outcome.value);
-      else queued.reject(outcome?.error);
-    });
+    this.#settleWhenDurable(batch, batchNumber, outcomes);
+    // The next batch may write while this one is being synced.
     this.#finish();
+  }
+
+  /** Settles the works of a committed batch once it is durable, after every earlier batch. */
+  #settleWhenDurable(batch: readonly Queued[], batchNumber: number, outcomes: readonly Outcome[]): void {
+    const settle = (failure: { error: unknown } | undefined) => {
+      for (const observer of observersOf(batch)) {
+        if (failure === undefined) observer.batchCommitted(batchNumber);
+        else observer.batchAborted(batchNumber);
+      }
+      batch.forEach((queued, index) => {
+        const outcome = outcomes[index];
+        if (failure !== undefined) queued.reject(failure.error);
+        else if (outcome?.ok) queued.resolve(outcome.value);
+        else queued.reject(outcome?.error);
+      });
+    };
+    if (this.#durability === undefined) {
+      settle(undefined);
+      return;
+    }
+    const durable = this.#sync();
+    const earlier = this.#settled;
+    this.#settled = (async () => {
+      let failure: { error: unknown } | undefined;
+      try {
+        await durable;
+      } catch (error) {
+        failure = { error: this.#durabilityFailed(error) };
+      }
+      await earlier;
+      settle(failure);
+    })();
+  }
+
+  /**
+   * A sync that starts after the caller's COMMIT: the one in progress may have started before
+   * it, so a caller arriving meanwhile waits for the next one, which every batch committed in
+   * between shares.
+   */
+  #sync(): Promise<void> {
+    const durability = this.#durability;
+    if (durability === undefined) return Promise.resolve();
+    if (this.#syncing === undefined) {
+      const syncing = durability().finally(() => {
+        if (this.#syncing === syncing) this.#syncing = undefined;
+      });
+      this.#syncing = syncing;
+      return syncing;
+    }
+    this.#nextSync ??= this.#syncing.then(
+      () => {
+        this.#nextSync = undefined;
+        return this.#sync();
+      },
+      (error: unknown) => {
+        this.#nextSync = undefined;
+        throw error;
+      },
+    );
+    return this.#nextSync;
+  }
+
+  /**
+   * After a failed fsync the kernel may have dropped the unwritten pages: nothing written
+   * since can be trusted to be on disk. The queue refuses every later work; the server must
+   * be restarted (SQLite recovers the log on open).
+   */
+  #durabilityFailed(error: unknown): Error {
+    const reason =
+      `The SQLite file could not be synced to disk (${error instanceof Error ? error.message : String(error)}); ` +
+      'writes are refused until the server is restarted';
+    this.#closedReason ??= reason;
+    return new Error(reason, { cause: error });
   }
 
   /**
@@ -156,7 +250,7 @@ export class GroupCommitQueue {
     for (const queued of suspects) queued.reject(error);
   }
 
-  async #runOne(work: WriteWork<unknown>): Promise<Outcome> {
+  async #runOne(work: WriteWork<unknown>, batchNumber: number): Promise<Outcome> {
     this.#sql.savepoint.run();
     try {
       this.#workRunning = true;
@@ -167,7 +261,7 @@ export class GroupCommitQueue {
         this.#workRunning = false;
       }
       this.#sql.release.run();
-      work.kept?.();
+      work.kept?.(batchNumber);
       return { ok: true, value };
     } catch (error) {
       // Undo this work only; ROLLBACK TO keeps the savepoint open, RELEASE closes it.
@@ -177,14 +271,14 @@ export class GroupCommitQueue {
     }
   }
 
-  #abort(batch: readonly Queued[], error: unknown): void {
+  #abort(batch: readonly Queued[], batchNumber: number, error: unknown): void {
     // A failed COMMIT (e.g. disk full, or a deferred constraint) leaves the transaction open.
     try {
       if (this.#db.inTransaction) this.#sql.rollback.run();
     } catch {
       // The batch is reported as failed either way; SQLite has already rolled back if it could not.
     }
-    for (const observer of observersOf(batch)) observer.batchAborted();
+    for (const observer of observersOf(batch)) observer.batchAborted(batchNumber);
     for (const queued of batch) queued.reject(error);
   }
 

@@ -32,8 +32,11 @@ export class SqliteJobStore implements JobStore, BatchObserver {
   readonly #writes: JobQueries;
   readonly #reads: JobQueries;
   readonly #listeners = new Set<{ name: string; listener: (changes: readonly JobChange[]) => void }>();
-  /** The changes of this store's transactions kept in the batch in progress. */
-  #batchRecorders: ChangeRecorder[] = [];
+  /**
+   * The changes of this store's transactions kept, by batch: a batch is told to the listeners
+   * once it is durable, while the next one may already be writing.
+   */
+  readonly #batchRecorders = new Map<number, ChangeRecorder[]>();
   /** Transactions queued and not yet settled, for `close()` to wait on. */
   readonly #pending = new Set<Promise<unknown>>();
   readonly #release: () => Promise<void>;
@@ -75,8 +78,10 @@ export class SqliteJobStore implements JobStore, BatchObserver {
           tx.end();
         }
       },
-      kept: () => {
-        this.#batchRecorders.push(recorder);
+      kept: (batch) => {
+        let recorders = this.#batchRecorders.get(batch);
+        if (recorders === undefined) this.#batchRecorders.set(batch, (recorders = []));
+        recorders.push(recorder);
       },
       observer: this,
     });
@@ -174,9 +179,10 @@ export class SqliteJobStore implements JobStore, BatchObserver {
   }
 
   /** @internal Part of `BatchObserver`: the batch is on disk, tell the listeners. */
-  batchCommitted(): void {
-    const changes = collapseChanges(this.#batchRecorders.flatMap((recorder) => recorder.changes));
-    this.#batchRecorders = [];
+  batchCommitted(batch: number): void {
+    const recorders = this.#batchRecorders.get(batch) ?? [];
+    this.#batchRecorders.delete(batch);
+    const changes = collapseChanges(recorders.flatMap((recorder) => recorder.changes));
     if (changes.length === 0) return;
     for (const { name, listener } of [...this.#listeners]) {
       try {
@@ -190,8 +196,8 @@ export class SqliteJobStore implements JobStore, BatchObserver {
   }
 
   /** @internal Part of `BatchObserver`: nothing of the batch was written. */
-  batchAborted(): void {
-    this.#batchRecorders = [];
+  batchAborted(batch: number): void {
+    this.#batchRecorders.delete(batch);
   }
 
   /**
