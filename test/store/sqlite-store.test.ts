@@ -284,8 +284,8 @@ describe('SQLite store', () => {
       const stored = await store.getJobs(jobs.map((job) => job._id));
       assert.equal(stored.length, 99);
       assert.ok(!stored.some((job) => job._id === jobs[42]?._id));
-      const logRows = database.reader.prepare('SELECT count(*) AS n FROM job_logs').get() as { n: number };
-      assert.equal(logRows.n, 99);
+      const logEntries = database.reader.prepare('SELECT sum(json_array_length(log)) AS n FROM jobs').get() as { n: number };
+      assert.equal(logEntries.n, 99);
     });
 
     it('collapses the changes of one job across the transactions of a batch', async () => {
@@ -383,13 +383,13 @@ describe('SQLite store', () => {
       assert.equal((await store.getJobs([follow._id])).length, 1);
     });
 
-    it('removes the log and pending-dependency rows with the job', async () => {
+    it('removes the pending-dependency rows with the job (its log goes with its row)', async () => {
       const job = makeJob({ status: 'cancelled', depends: ['a', 'b'] });
       await store.transaction((tx) => tx.insert(job, [makeLogEntry('1'), makeLogEntry('2')]));
       const rows = () =>
         database.reader
           .prepare(
-            'SELECT (SELECT count(*) FROM job_logs WHERE job_id = @id) AS logs, ' +
+            'SELECT coalesce((SELECT json_array_length(log) FROM jobs WHERE id = @id), 0) AS logs, ' +
               '(SELECT count(*) FROM job_depends WHERE dependent = @id) AS depends',
           )
           .get({ id: job._id });
@@ -443,6 +443,53 @@ describe('SQLite store', () => {
     });
   });
 
+  describe('the log in the job row (schema version 3)', () => {
+    it('moves the logs of a version-2 file into their rows, in order, and drops the old table', () => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const db = new Sqlite(file);
+      try {
+        migrate(db, migrations.slice(0, 2));
+        const insertJob = db.prepare(
+          "INSERT INTO jobs (root, id, type, status, priority, retry_until, after, created, updated, doc) VALUES ('queue', ?, 't', 'completed', 0, 0, 0, 0, 0, '{}')",
+        );
+        insertJob.run('with-log');
+        insertJob.run('without-log');
+        const insertEntry = db.prepare("INSERT INTO job_logs (root, job_id, entry) VALUES ('queue', ?, ?)");
+        insertEntry.run('with-log', EJSON.stringify(makeLogEntry('first')));
+        insertEntry.run('other-root-id', EJSON.stringify(makeLogEntry('elsewhere')));
+        insertEntry.run('with-log', EJSON.stringify(makeLogEntry('second')));
+
+        assert.deepEqual(migrate(db), [3]);
+        const logs = db.prepare('SELECT id, log FROM jobs ORDER BY id').all() as { id: string; log: string }[];
+        assert.deepEqual(
+          logs.map(({ id, log }) => [id, (EJSON.parse(log) as { message: string }[]).map((entry) => entry.message)]),
+          [
+            ['with-log', ['first', 'second']],
+            ['without-log', []],
+          ],
+        );
+        assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'job_logs'").get(), undefined);
+      } finally {
+        db.close();
+      }
+    });
+
+    it('appends to a log in place, whatever its characters, and reads it back in order', async () => {
+      const { store, close } = await openOne();
+      const job = makeJob();
+      await store.transaction((tx) => tx.insert(job, [makeLogEntry('créé ☁️ "quoted" [x]')]));
+      await store.transaction((tx) => tx.appendLog(job._id, [makeLogEntry('ünïcode 🌧'), makeLogEntry('third')]));
+      await store.transaction((tx) => tx.appendLog(job._id, [makeLogEntry('fourth, {brace}')]));
+      const [read] = await store.getJobs([job._id], { log: true });
+      assert.deepEqual(
+        read?.log?.map((entry) => entry.message),
+        ['créé ☁️ "quoted" [x]', 'ünïcode 🌧', 'third', 'fourth, {brace}'],
+      );
+      assert.ok(read?.log?.every((entry) => entry.time instanceof Date));
+      await close();
+    });
+  });
+
   describe('query plans', () => {
     let db: Sqlite.Database;
 
@@ -461,15 +508,15 @@ describe('SQLite store', () => {
     it('claims through the claim index, in its order, without a scan or a sort', () => {
       const steps = plan(nextReadySql, 'queue', 'type', 10);
       assert.equal(steps.length, 1, steps.join('\n'));
-      assert.match(steps[0] ?? '', /^SEARCH jobs USING INDEX jobs_claim \(root=\? AND status=\? AND type=\?\)$/);
+      assert.match(steps[0] ?? '', /^SEARCH jobs USING INDEX jobs_claim \(root=\? AND type=\?\)$/);
     });
 
     it('promotes, expires and finds dependents through their indexes', () => {
       const promote = plan(promotableSql, 'queue', 0, 500);
-      assert.match(promote[0] ?? '', /SEARCH jobs USING INDEX jobs_promote \(root=\? AND status=\? AND after<\?\)/);
+      assert.match(promote[0] ?? '', /SEARCH jobs USING INDEX jobs_promote \(root=\? AND after<\?\)/);
       assert.ok(!promote.some((step) => /SCAN|TEMP B-TREE/.test(step)), promote.join('\n'));
       const next = plan(nextPromotionSql, 'queue');
-      assert.match(next[0] ?? '', /SEARCH jobs USING INDEX jobs_promote \(root=\? AND status=\?\)/);
+      assert.match(next[0] ?? '', /SEARCH jobs USING INDEX jobs_promote \(root=\?\)/);
       assert.ok(!next.some((step) => /SCAN|TEMP B-TREE/.test(step)), next.join('\n'));
       const expire = plan(expiredSql, 'queue', 0);
       assert.match(expire[0] ?? '', /SEARCH jobs USING INDEX jobs_expire/);
@@ -477,6 +524,21 @@ describe('SQLite store', () => {
       const dependents = plan(dependentsSql, 'queue', 'id');
       assert.match(dependents.join('\n'), /SEARCH d USING COVERING INDEX job_depends_antecedent/);
       assert.ok(!dependents.some((step) => /SCAN/.test(step)), dependents.join('\n'));
+    });
+
+    it('counts by type and status from an index alone', () => {
+      const steps = plan('SELECT type, status, count(*) AS n FROM jobs WHERE root = ? GROUP BY type, status', 'queue');
+      assert.deepEqual(steps, ['SEARCH jobs USING COVERING INDEX jobs_status (root=?)']);
+    });
+
+    it('keeps finished jobs out of the claim, promotion and expiry indexes', () => {
+      const partial = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%WHERE%status = %' ORDER BY name")
+        .all() as { name: string }[];
+      assert.deepEqual(
+        partial.map((row) => row.name),
+        ['jobs_children', 'jobs_claim', 'jobs_expire', 'jobs_promote'],
+      );
     });
   });
 });

@@ -7,7 +7,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { ChainStatus } from '../../../shared/chains.ts';
 import type { JobStatus } from '../../../shared/constants.ts';
 import type { JobFilter, ListOptions } from '../job-store.ts';
-import type { JobColumns } from './row-codec.ts';
+import { columnNames, type IndexColumns, type JobColumns } from './row-codec.ts';
 
 /** A job row as the queries return it: the document text and what JavaScript sorts on. */
 export interface JobRow {
@@ -92,13 +92,6 @@ export class JobQueries {
       | undefined;
   }
 
-  /** Type and status of a job, without decoding it. */
-  head(id: string): { type: string; status: JobStatus } | undefined {
-    return this.#statement('SELECT type, status FROM jobs WHERE root = ? AND id = ?').get(this.#root, id) as
-      | { type: string; status: JobStatus }
-      | undefined;
-  }
-
   hasPendingDepends(id: string): boolean {
     const sql = 'SELECT 1 FROM job_depends WHERE root = ? AND dependent = ? LIMIT 1';
     return this.#statement(sql).get(this.#root, id) !== undefined;
@@ -160,40 +153,51 @@ export class JobQueries {
     return this.#statement(sql).all(this.#root) as { type: string; status: JobStatus; n: number }[];
   }
 
-  logEntries(id: string): string[] {
-    const sql = 'SELECT entry FROM job_logs WHERE root = ? AND job_id = ? ORDER BY seq';
-    return (this.#statement(sql).all(this.#root, id) as { entry: string }[]).map((row) => row.entry);
+  /** The job's log as its JSON array text, or undefined if there is no such job. */
+  log(id: string): string | undefined {
+    const row = this.#statement('SELECT log FROM jobs WHERE root = ? AND id = ?').get(this.#root, id) as { log: string } | undefined;
+    return row?.log;
   }
 
-  insert(columns: JobColumns): void {
+  /** Inserts a job row; `log` is its first log entries, as `encodeLogItems` gives them. */
+  insert(columns: JobColumns, log: string): void {
     const sql =
-      'INSERT INTO jobs (root, id, type, status, priority, retry_until, after, created, updated, run_id, expires_after, parent, doc) ' +
-      'VALUES (@root, @id, @type, @status, @priority, @retryUntil, @after, @created, @updated, @runId, @expiresAfter, @parent, @doc)';
-    this.#statement(sql).run({ root: this.#root, ...columns });
+      'INSERT INTO jobs (root, id, type, status, priority, retry_until, after, created, updated, run_id, expires_after, parent, doc, log) ' +
+      "VALUES (@root, @id, @type, @status, @priority, @retryUntil, @after, @created, @updated, @runId, @expiresAfter, @parent, @doc, '[' || @log || ']')";
+    this.#statement(sql).run({ root: this.#root, ...columns, log });
   }
 
-  /** Rewrites the row at `seq` (the id cannot change). */
-  rewrite(seq: number, columns: JobColumns): void {
+  /**
+   * Writes the document of the row at `seq` and those of its indexed fields that `changed`
+   * names: an index whose columns are not set is not touched (the id cannot change).
+   */
+  rewrite(seq: number, columns: IndexColumns, changed: readonly (keyof IndexColumns)[], doc: string): void {
+    const params: Record<string, unknown> = { seq, doc };
+    let set = '';
+    for (const key of changed) {
+      if (key === 'id') continue;
+      set += `${columnNames[key]} = @${key}, `;
+      params[key] = columns[key];
+    }
+    this.#statement(`UPDATE jobs SET ${set}doc = @doc WHERE seq = @seq`).run(params);
+  }
+
+  /**
+   * Appends log items (`encodeLogItems`) to an existing job's log in place; returns the job's
+   * type and status, or undefined if there is no such job.
+   */
+  appendLog(id: string, items: string): { type: string; status: JobStatus } | undefined {
     const sql =
-      'UPDATE jobs SET type = @type, status = @status, priority = @priority, retry_until = @retryUntil, ' +
-      'after = @after, created = @created, updated = @updated, run_id = @runId, expires_after = @expiresAfter, ' +
-      'parent = @parent, doc = @doc WHERE seq = @seq';
-    const { id: _id, ...rest } = columns;
-    this.#statement(sql).run({ seq, ...rest });
+      "UPDATE jobs SET log = CASE WHEN log = '[]' THEN '[' || @items || ']' " +
+      "ELSE substr(log, 1, length(log) - 1) || ',' || @items || ']' END " +
+      'WHERE root = @root AND id = @id RETURNING type, status';
+    return this.#statement(sql).get({ root: this.#root, id, items }) as { type: string; status: JobStatus } | undefined;
   }
 
   /** Deletes the job row; returns what it was, or undefined if there was none. */
   delete(id: string): { type: string; status: JobStatus } | undefined {
     const sql = 'DELETE FROM jobs WHERE root = ? AND id = ? RETURNING type, status';
     return this.#statement(sql).get(this.#root, id) as { type: string; status: JobStatus } | undefined;
-  }
-
-  insertLogEntry(id: string, entry: string): void {
-    this.#statement('INSERT INTO job_logs (root, job_id, entry) VALUES (?, ?, ?)').run(this.#root, id, entry);
-  }
-
-  deleteLog(id: string): void {
-    this.#statement('DELETE FROM job_logs WHERE root = ? AND job_id = ?').run(this.#root, id);
   }
 
   insertChain(id: string, status: ChainStatus, parent: string | null, encoded: { links: string; doc: string }): void {

@@ -86,6 +86,35 @@ export const migrations: readonly Migration[] = [
         WHERE parent IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    description: 'lighter rows: the log inside the job row, indexes over the jobs they serve only',
+    // Each state change appended a row to job_logs and an entry to its index keyed by a random
+    // job id: two more B-trees written per step. The log is now a JSON array in the job's own
+    // row (which the step rewrites anyway), read only when asked for. The claim, promotion and
+    // expiry indexes now hold only ready, waiting and running jobs: finished jobs (most of a
+    // big table) cost them nothing, and a job that leaves a status leaves their entries.
+    // `jobs_status` keeps counting by type and status an index-only scan.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN log TEXT NOT NULL DEFAULT '[]';
+      UPDATE jobs SET log = COALESCE(
+        (SELECT '[' || group_concat(entry, ',' ORDER BY seq) || ']' FROM job_logs l
+          WHERE l.root = jobs.root AND l.job_id = jobs.id),
+        '[]');
+      DROP TABLE job_logs;
+
+      DROP INDEX jobs_claim;
+      CREATE INDEX jobs_claim ON jobs (root, type, priority, retry_until, after, created, seq) WHERE status = 'ready';
+      DROP INDEX jobs_promote;
+      CREATE INDEX jobs_promote ON jobs (root, after, seq) WHERE status = 'waiting';
+      DROP INDEX jobs_expire;
+      CREATE INDEX jobs_expire ON jobs (root, expires_after, seq) WHERE status = 'running';
+      DROP INDEX jobs_children;
+      CREATE INDEX jobs_children ON jobs (root, parent, priority, retry_until, after, created, seq)
+        WHERE parent IS NOT NULL AND status = 'ready';
+      CREATE INDEX jobs_status ON jobs (root, type, status);
+    `,
+  },
 ];
 
 /** The schema version this code writes; a file with a higher one came from a newer Cumulus. */

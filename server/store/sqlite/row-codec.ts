@@ -9,7 +9,7 @@ import { jobDocKeys } from '../../../shared/job-doc.ts';
 import type { JobChanges, StoredChain, StoredJob } from '../job-store.ts';
 
 /** The indexed copies of a document's fields, named as the SQL parameters. */
-export interface JobColumns {
+export interface IndexColumns {
   id: string;
   type: string;
   status: string;
@@ -21,10 +21,29 @@ export interface JobColumns {
   runId: string | null;
   expiresAfter: number | null;
   parent: string | null;
+}
+
+/** A job's row: its indexed fields and its document text. */
+export interface JobColumns extends IndexColumns {
   doc: string;
 }
 
-/** The document text. `log` never goes in it: it lives in its own table and only grows. */
+/** The SQL column of each indexed field. */
+export const columnNames: Readonly<Record<keyof IndexColumns, string>> = {
+  id: 'id',
+  type: 'type',
+  status: 'status',
+  priority: 'priority',
+  retryUntil: 'retry_until',
+  after: 'after',
+  created: 'created',
+  updated: 'updated',
+  runId: 'run_id',
+  expiresAfter: 'expires_after',
+  parent: 'parent',
+};
+
+/** The document text. `log` never goes in it: it lives in a column of its own and only grows. */
 export function encodeDoc(job: StoredJob): string {
   if ('log' in job) {
     const { log: _log, ...rest } = job as StoredJob & { log?: unknown };
@@ -51,16 +70,23 @@ export function decodeChain(row: { links: string; doc: string }): StoredChain {
   return { ...(EJSON.parse(row.doc) as Omit<StoredChain, 'links'>), links: EJSON.parse(row.links) as StoredChain['links'] };
 }
 
-export function encodeLogEntry(entry: JobLogEntry): string {
-  return EJSON.stringify(entry);
+/** Log entries as the items of a JSON array, without its brackets: what a row's log is appended. */
+export function encodeLogItems(entries: readonly JobLogEntry[]): string {
+  return entries.map((entry) => EJSON.stringify(entry)).join(',');
 }
 
-export function decodeLogEntry(text: string): JobLogEntry {
-  return EJSON.parse(text) as JobLogEntry;
+/** A row's log: a JSON array of EJSON entries. */
+export function decodeLog(text: string): JobLogEntry[] {
+  return EJSON.parse(text) as JobLogEntry[];
 }
 
 /** The row of a document; throws when a field the indexes need has the wrong type. */
 export function jobColumns(job: StoredJob): JobColumns {
+  return { ...indexColumns(job), doc: encodeDoc(job) };
+}
+
+/** The indexed fields of a document; throws when one has the wrong type. */
+export function indexColumns(job: StoredJob): IndexColumns {
   return {
     id: job._id,
     type: job.type,
@@ -73,8 +99,12 @@ export function jobColumns(job: StoredJob): JobColumns {
     runId: job.runId ?? null,
     expiresAfter: job.expiresAfter === undefined ? null : timeOf(job, 'expiresAfter'),
     parent: job.parent ?? null,
-    doc: encodeDoc(job),
   };
+}
+
+/** The indexed fields whose value differs between two rows of one job. */
+export function changedColumns(before: IndexColumns, after: IndexColumns): (keyof IndexColumns)[] {
+  return (Object.keys(after) as (keyof IndexColumns)[]).filter((key) => before[key] !== after[key]);
 }
 
 function timeOf(job: StoredJob, field: 'retryUntil' | 'after' | 'created' | 'updated' | 'expiresAfter'): number {

@@ -18,7 +18,7 @@ import type {
 import { ChangeRecorder, collapseChanges } from './change-collector.ts';
 import type { BatchObserver } from './group-commit.ts';
 import { JobQueries, type JobRow } from './job-queries.ts';
-import { decodeChain, decodeDoc, decodeLogEntry, withKeysInPlace } from './row-codec.ts';
+import { decodeChain, decodeDoc, decodeLog, withKeysInPlace } from './row-codec.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
 import { SqliteTransaction } from './sqlite-transaction.ts';
 
@@ -100,7 +100,7 @@ export class SqliteJobStore implements JobStore, BatchObserver {
       let job: JobDoc = decodeDoc(row.doc);
       if (!options.failures) delete job.failures;
       if (options.log) {
-        job.log = this.#reads.logEntries(id).map(decodeLogEntry);
+        job.log = decodeLog(this.#reads.log(id) ?? '[]');
         job = withKeysInPlace(job, ['log']);
       }
       jobs.push(job);

@@ -9,7 +9,7 @@ import type { ChainStatus } from '../../../shared/chains.ts';
 import type { ChainChanges, JobChanges, JobFilter, JobTransaction, StoredChain, StoredJob, UpdateGuard } from '../job-store.ts';
 import type { ChangeRecorder } from './change-collector.ts';
 import type { ClaimRow, JobQueries, JobRow } from './job-queries.ts';
-import { decodeChain, decodeDoc, encodeChain, encodeChainState, encodeLogEntry, jobColumns, mergeChanges } from './row-codec.ts';
+import { changedColumns, decodeChain, decodeDoc, encodeChain, encodeChainState, encodeDoc, encodeLogItems, indexColumns, jobColumns, mergeChanges } from './row-codec.ts';
 
 /** The transaction handed to one work; usable only until that work settles. */
 export class SqliteTransaction implements JobTransaction {
@@ -51,9 +51,8 @@ export class SqliteTransaction implements JobTransaction {
 
   async insert(job: StoredJob, log: readonly JobLogEntry[]): Promise<void> {
     this.#check();
-    this.#queries.insert(jobColumns(job));
+    this.#queries.insert(jobColumns(job), encodeLogItems(log));
     this.#queries.setDepends(job._id, job.depends);
-    for (const entry of log) this.#queries.insertLogEntry(job._id, encodeLogEntry(entry));
     this.#recorder.record(job._id, job.type, null, job.status, job);
   }
 
@@ -65,7 +64,8 @@ export class SqliteTransaction implements JobTransaction {
     if (guard?.statuses !== undefined && !guard.statuses.includes(job.status)) return false;
     if (guard?.runId !== undefined && job.runId !== guard.runId) return false;
     const updated = mergeChanges(job, changes);
-    this.#queries.rewrite(row.seq, jobColumns(updated));
+    const columns = indexColumns(updated);
+    this.#queries.rewrite(row.seq, columns, changedColumns(indexColumns(job), columns), encodeDoc(updated));
     // `depends` is the truth; its table is a copy kept for `dependentsOf` and promotion.
     if (Object.hasOwn(changes, 'depends')) this.#queries.setDepends(id, updated.depends ?? []);
     this.#recorder.record(id, updated.type, job.status, updated.status, updated);
@@ -79,9 +79,9 @@ export class SqliteTransaction implements JobTransaction {
    */
   async appendLog(id: string, entries: readonly JobLogEntry[]): Promise<void> {
     this.#check();
-    const head = this.#queries.head(id);
-    if (head === undefined || entries.length === 0) return;
-    for (const entry of entries) this.#queries.insertLogEntry(id, encodeLogEntry(entry));
+    if (entries.length === 0) return;
+    const head = this.#queries.appendLog(id, encodeLogItems(entries));
+    if (head === undefined) return;
     this.#recorder.record(id, head.type, head.status, head.status);
   }
 
@@ -91,7 +91,6 @@ export class SqliteTransaction implements JobTransaction {
     for (const id of new Set(ids)) {
       const gone = this.#queries.delete(id);
       if (gone === undefined) continue;
-      this.#queries.deleteLog(id);
       // Only its own pending rows go: jobs waiting on it keep waiting (docs/PROTOCOL.md §3.6).
       this.#queries.setDepends(id, []);
       this.#recorder.record(id, gone.type, gone.status, null);
