@@ -284,7 +284,7 @@ describe('SQLite store', () => {
       const stored = await store.getJobs(jobs.map((job) => job._id));
       assert.equal(stored.length, 99);
       assert.ok(!stored.some((job) => job._id === jobs[42]?._id));
-      const logEntries = database.reader.prepare('SELECT sum(json_array_length(log)) AS n FROM jobs').get() as { n: number };
+      const logEntries = database.reader.prepare("SELECT sum(json_array_length('[' || log || ']')) AS n FROM jobs").get() as { n: number };
       assert.equal(logEntries.n, 99);
     });
 
@@ -389,7 +389,7 @@ describe('SQLite store', () => {
       const rows = () =>
         database.reader
           .prepare(
-            'SELECT coalesce((SELECT json_array_length(log) FROM jobs WHERE id = @id), 0) AS logs, ' +
+            "SELECT coalesce((SELECT json_array_length('[' || log || ']') FROM jobs WHERE id = @id), 0) AS logs, " +
               '(SELECT count(*) FROM job_depends WHERE dependent = @id) AS depends',
           )
           .get({ id: job._id });
@@ -462,7 +462,7 @@ describe('SQLite store', () => {
         assert.deepEqual(migrate(db), [3]);
         const logs = db.prepare('SELECT id, log FROM jobs ORDER BY id').all() as { id: string; log: string }[];
         assert.deepEqual(
-          logs.map(({ id, log }) => [id, (EJSON.parse(log) as { message: string }[]).map((entry) => entry.message)]),
+          logs.map(({ id, log }) => [id, (EJSON.parse(`[${log}]`) as { message: string }[]).map((entry) => entry.message)]),
           [
             ['with-log', ['first', 'second']],
             ['without-log', []],
@@ -472,6 +472,46 @@ describe('SQLite store', () => {
       } finally {
         db.close();
       }
+    });
+
+    it('writes an update with the log entries that follow it, and reads within the work see both', async () => {
+      const { store, close } = await openOne();
+      const first = makeJob({ status: 'ready' });
+      const second = makeJob({ status: 'ready' });
+      await store.transaction(async (tx) => {
+        await tx.insert(first, []);
+        await tx.insert(second, []);
+      });
+      const seen = await store.transaction(async (tx) => {
+        await tx.update(first._id, { status: 'running', runId: 'r1' });
+        await tx.appendLog(first._id, [makeLogEntry('running')]);
+        // Another job's entry: the held update of the first is written before it.
+        await tx.appendLog(second._id, [makeLogEntry('other')]);
+        await tx.update(second._id, { status: 'cancelled' });
+        await tx.appendLog(second._id, [makeLogEntry('cancelled')]);
+        return (await tx.find({ ids: [first._id, second._id] })).map((job) => job.status);
+      });
+      assert.deepEqual(seen, ['running', 'cancelled']);
+      const read = await store.getJobs([first._id, second._id], { log: true });
+      assert.deepEqual(
+        read.map((job) => [job.status, job.log?.map((entry) => entry.message)]),
+        [
+          ['running', ['running']],
+          ['cancelled', ['other', 'cancelled']],
+        ],
+      );
+      // A work that throws after its update keeps nothing of it.
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.update(first._id, { status: 'completed' });
+          await tx.appendLog(first._id, [makeLogEntry('never')]);
+          throw new Error('changed its mind');
+        }),
+        /changed its mind/,
+      );
+      const [after] = await store.getJobs([first._id], { log: true });
+      assert.deepEqual([after?.status, after?.log?.map((entry) => entry.message)], ['running', ['running']]);
+      await close();
     });
 
     it('appends to a log in place, whatever its characters, and reads it back in order', async () => {

@@ -60,6 +60,9 @@ export const dependentsSql =
 export const nextPromotionSql =
   `SELECT after FROM jobs WHERE root = ? AND status = 'waiting' AND ${noPendingDepends} ORDER BY after LIMIT 1`;
 
+/** The log column with `@items` appended. */
+const appendedLog = "CASE log WHEN '' THEN @items ELSE log || ',' || @items END";
+
 const orderBy: Record<ListOptions['order'] | 'insertion', string> = {
   'updated-desc': 'ORDER BY updated DESC, id DESC',
   'created-asc': 'ORDER BY created, seq',
@@ -153,7 +156,7 @@ export class JobQueries {
     return this.#statement(sql).all(this.#root) as { type: string; status: JobStatus; n: number }[];
   }
 
-  /** The job's log as its JSON array text, or undefined if there is no such job. */
+  /** The job's log column (`encodeLogItems`), or undefined if there is no such job. */
   log(id: string): string | undefined {
     const row = this.#statement('SELECT log FROM jobs WHERE root = ? AND id = ?').get(this.#root, id) as { log: string } | undefined;
     return row?.log;
@@ -163,21 +166,26 @@ export class JobQueries {
   insert(columns: JobColumns, log: string): void {
     const sql =
       'INSERT INTO jobs (root, id, type, status, priority, retry_until, after, created, updated, run_id, expires_after, parent, doc, log) ' +
-      "VALUES (@root, @id, @type, @status, @priority, @retryUntil, @after, @created, @updated, @runId, @expiresAfter, @parent, @doc, '[' || @log || ']')";
+      'VALUES (@root, @id, @type, @status, @priority, @retryUntil, @after, @created, @updated, @runId, @expiresAfter, @parent, @doc, @log)';
     this.#statement(sql).run({ root: this.#root, ...columns, log });
   }
 
   /**
    * Writes the document of the row at `seq` and those of its indexed fields that `changed`
-   * names: an index whose columns are not set is not touched (the id cannot change).
+   * names: an index whose columns are not set is not touched (the id cannot change). `log`,
+   * when given, is appended to the row's log in the same write.
    */
-  rewrite(seq: number, columns: IndexColumns, changed: readonly (keyof IndexColumns)[], doc: string): void {
+  rewrite(seq: number, columns: IndexColumns, changed: readonly (keyof IndexColumns)[], doc: string, log?: string): void {
     const params: Record<string, unknown> = { seq, doc };
     let set = '';
     for (const key of changed) {
       if (key === 'id') continue;
       set += `${columnNames[key]} = @${key}, `;
       params[key] = columns[key];
+    }
+    if (log !== undefined) {
+      set += `log = ${appendedLog}, `;
+      params.items = log;
     }
     this.#statement(`UPDATE jobs SET ${set}doc = @doc WHERE seq = @seq`).run(params);
   }
@@ -187,10 +195,7 @@ export class JobQueries {
    * type and status, or undefined if there is no such job.
    */
   appendLog(id: string, items: string): { type: string; status: JobStatus } | undefined {
-    const sql =
-      "UPDATE jobs SET log = CASE WHEN log = '[]' THEN '[' || @items || ']' " +
-      "ELSE substr(log, 1, length(log) - 1) || ',' || @items || ']' END " +
-      'WHERE root = @root AND id = @id RETURNING type, status';
+    const sql = `UPDATE jobs SET log = ${appendedLog} WHERE root = @root AND id = @id RETURNING type, status`;
     return this.#statement(sql).get({ root: this.#root, id, items }) as { type: string; status: JobStatus } | undefined;
   }
 

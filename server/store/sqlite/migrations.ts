@@ -90,17 +90,19 @@ export const migrations: readonly Migration[] = [
     version: 3,
     description: 'lighter rows: the log inside the job row, indexes over the jobs they serve only',
     // Each state change appended a row to job_logs and an entry to its index keyed by a random
-    // job id: two more B-trees written per step. The log is now a JSON array in the job's own
-    // row (which the step rewrites anyway), read only when asked for. The claim, promotion and
+    // job id: two more B-trees written per step. The log is now in the job's own row (which
+    // the step rewrites anyway, in the same UPDATE), read only when asked for: its entries as
+    // EJSON texts joined by commas, a JSON array once bracketed, so that an append is a
+    // concatenation. The claim, promotion and
     // expiry indexes now hold only ready, waiting and running jobs: finished jobs (most of a
     // big table) cost them nothing, and a job that leaves a status leaves their entries.
     // `jobs_status` keeps counting by type and status an index-only scan.
     sql: `
-      ALTER TABLE jobs ADD COLUMN log TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE jobs ADD COLUMN log TEXT NOT NULL DEFAULT '';
       UPDATE jobs SET log = COALESCE(
-        (SELECT '[' || group_concat(entry, ',' ORDER BY seq) || ']' FROM job_logs l
+        (SELECT group_concat(entry, ',' ORDER BY seq) FROM job_logs l
           WHERE l.root = jobs.root AND l.job_id = jobs.id),
-        '[]');
+        '');
       DROP TABLE job_logs;
 
       DROP INDEX jobs_claim;

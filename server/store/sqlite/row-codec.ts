@@ -70,14 +70,17 @@ export function decodeChain(row: { links: string; doc: string }): StoredChain {
   return { ...(EJSON.parse(row.doc) as Omit<StoredChain, 'links'>), links: EJSON.parse(row.links) as StoredChain['links'] };
 }
 
-/** Log entries as the items of a JSON array, without its brackets: what a row's log is appended. */
+/**
+ * Log entries as a row's log column keeps them: the items of a JSON array without its
+ * brackets, so that appending is concatenating (with a comma when the log is not empty).
+ */
 export function encodeLogItems(entries: readonly JobLogEntry[]): string {
   return entries.map((entry) => EJSON.stringify(entry)).join(',');
 }
 
-/** A row's log: a JSON array of EJSON entries. */
-export function decodeLog(text: string): JobLogEntry[] {
-  return EJSON.parse(text) as JobLogEntry[];
+/** A row's log column as entries. */
+export function decodeLog(items: string): JobLogEntry[] {
+  return EJSON.parse(`[${items}]`) as JobLogEntry[];
 }
 
 /** The row of a document; throws when a field the indexes need has the wrong type. */

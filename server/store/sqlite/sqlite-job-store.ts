@@ -73,7 +73,10 @@ export class SqliteJobStore implements JobStore, BatchObserver {
       run: async () => {
         const tx = new SqliteTransaction(this.#writes, recorder);
         try {
-          return await work(tx);
+          const value = await work(tx);
+          // The work's last row write, held back in case a log append joined it.
+          tx.flush();
+          return value;
         } finally {
           tx.end();
         }
@@ -100,7 +103,7 @@ export class SqliteJobStore implements JobStore, BatchObserver {
       let job: JobDoc = decodeDoc(row.doc);
       if (!options.failures) delete job.failures;
       if (options.log) {
-        job.log = decodeLog(this.#reads.log(id) ?? '[]');
+        job.log = decodeLog(this.#reads.log(id) ?? '');
         job = withKeysInPlace(job, ['log']);
       }
       jobs.push(job);

@@ -9,13 +9,30 @@ import type { ChainStatus } from '../../../shared/chains.ts';
 import type { ChainChanges, JobChanges, JobFilter, JobTransaction, StoredChain, StoredJob, UpdateGuard } from '../job-store.ts';
 import type { ChangeRecorder } from './change-collector.ts';
 import type { ClaimRow, JobQueries, JobRow } from './job-queries.ts';
+import type { IndexColumns } from './row-codec.ts';
 import { changedColumns, decodeChain, decodeDoc, encodeChain, encodeChainState, encodeDoc, encodeLogItems, indexColumns, jobColumns, mergeChanges } from './row-codec.ts';
+
+/**
+ * An update not yet written: most updates are followed by a log entry for the same job
+ * (`Job Running`, `Job Completed`, …), which then joins the same row write.
+ */
+interface HeldWrite {
+  id: string;
+  seq: number;
+  columns: IndexColumns;
+  changed: (keyof IndexColumns)[];
+  doc: string;
+  type: string;
+  status: JobStatus;
+  log: string[];
+}
 
 /** The transaction handed to one work; usable only until that work settles. */
 export class SqliteTransaction implements JobTransaction {
   readonly #queries: JobQueries;
   readonly #recorder: ChangeRecorder;
   #open = true;
+  #held: HeldWrite | undefined;
 
   constructor(queries: JobQueries, recorder: ChangeRecorder) {
     this.#queries = queries;
@@ -28,10 +45,20 @@ export class SqliteTransaction implements JobTransaction {
    */
   end(): void {
     this.#open = false;
+    this.#held = undefined;
+  }
+
+  /** Writes the held update; called before anything else reads or writes, and when the work ends. */
+  flush(): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    this.#held = undefined;
+    this.#queries.rewrite(held.seq, held.columns, held.changed, held.doc, held.log.length === 0 ? undefined : held.log.join(','));
   }
 
   #check(): void {
     if (!this.#open) throw new Error('This transaction has ended; its work must await every call it makes');
+    this.flush();
   }
 
   async get(id: string): Promise<StoredJob | undefined> {
@@ -65,7 +92,8 @@ export class SqliteTransaction implements JobTransaction {
     if (guard?.runId !== undefined && job.runId !== guard.runId) return false;
     const updated = mergeChanges(job, changes);
     const columns = indexColumns(updated);
-    this.#queries.rewrite(row.seq, columns, changedColumns(indexColumns(job), columns), encodeDoc(updated));
+    const changed = changedColumns(indexColumns(job), columns);
+    this.#held = { id, seq: row.seq, columns, changed, doc: encodeDoc(updated), type: updated.type, status: updated.status, log: [] };
     // `depends` is the truth; its table is a copy kept for `dependentsOf` and promotion.
     if (Object.hasOwn(changes, 'depends')) this.#queries.setDepends(id, updated.depends ?? []);
     this.#recorder.record(id, updated.type, job.status, updated.status, updated);
@@ -78,6 +106,13 @@ export class SqliteTransaction implements JobTransaction {
    * knows to refresh.
    */
   async appendLog(id: string, entries: readonly JobLogEntry[]): Promise<void> {
+    const held = this.#held;
+    if (this.#open && held?.id === id) {
+      if (entries.length === 0) return;
+      held.log.push(encodeLogItems(entries));
+      this.#recorder.record(id, held.type, held.status, held.status);
+      return;
+    }
     this.#check();
     if (entries.length === 0) return;
     const head = this.#queries.appendLog(id, encodeLogItems(entries));
