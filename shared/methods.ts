@@ -45,7 +45,7 @@ const noOptions = z.strictObject({}).optional();
 export const cumulusLimits = {
   /** Longest a getWork or outcomes call may wait. */
   maxWaitMs: 60_000,
-  /** Most jobs in one jobSaveMany, reclaimRuns or jobWatch call, and chains in one chainWatch. */
+  /** Most jobs in one jobSaveMany, jobDoneMany, reclaimRuns or jobWatch call, and chains in one chainWatch. */
   maxBatch: 1000,
 } as const;
 
@@ -182,6 +182,19 @@ export const jobMethods = {
          */
         next: nextWork.optional(),
       }).optional(),
+    ],
+    'worker',
+  ),
+  /**
+   * Cumulus extension: jobDone for many runs in one call and one transaction (a worker's batch
+   * of jobs). Answers one jobDone answer per run, in order (true, or false for a run that is
+   * not current); with `next`, `{ done: [...], jobs }`, claiming only if some run was done.
+   */
+  jobDoneMany: spec(
+    ['runs', 'options'],
+    [
+      z.array(z.strictObject({ id, runId: id, result: plainObject.optional() })).min(1).max(cumulusLimits.maxBatch),
+      z.strictObject({ next: nextWork.optional() }).optional(),
     ],
     'worker',
   ),

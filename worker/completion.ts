@@ -46,6 +46,36 @@ export function sendDone(run: RunRef, result: Record<string, unknown>, options: 
   });
 }
 
+/** `jobDoneMany`'s answer, normalised as `sendDone`'s. */
+export interface ManyDoneAndNext {
+  done: boolean[];
+  jobs: JobDoc[];
+}
+
+/**
+ * `jobDoneMany`: the runs of one root completed in one call (at most `cumulusLimits.maxBatch`),
+ * with one `result` for all, optionally claiming the next jobs (`next`). A run refused on a
+ * retry is checked as `sendDone` checks it.
+ */
+export function sendDoneMany(root: JobRoot, runs: readonly Omit<RunRef, 'root'>[], result: Record<string, unknown>, next?: NextWork): Promise<ManyDoneAndNext> {
+  return untilAnswered(root, async (retry) => {
+    const withNext = next !== undefined && !retry;
+    const calls = runs.map(({ id, runId }) => ({ id, runId, result }));
+    const answer = await callJobMethod(root, 'jobDoneMany', [calls, withNext ? { next } : {}]);
+    const normalised = Array.isArray(answer) ? { done: answer, jobs: [] } : { done: answer.done, jobs: Array.isArray(answer.jobs) ? answer.jobs : [] };
+    if (!retry) return normalised;
+    const done = await Promise.all(
+      normalised.done.map(async (accepted, index) => {
+        const run = runs[index];
+        if (accepted || run === undefined) return accepted;
+        const doc = await currentDoc({ root, ...run });
+        return doc?.status === 'completed' && doc.runId === run.runId;
+      }),
+    );
+    return { done, jobs: [] };
+  });
+}
+
 export function sendFail(run: RunRef, error: Record<string, unknown>, options: FailOptions): Promise<boolean> {
   return untilAnswered(run.root, async (retry) => {
     const answer = await callJobMethod(run.root, 'jobFail', [run.id, run.runId, error, options]);

@@ -33,6 +33,8 @@ export interface MethodResults {
   jobLog: boolean;
   /** `DoneAndNext` only when `next` was asked for and the server supports it. */
   jobDone: boolean | string | DoneAndNext;
+  /** `{ done, jobs }` when `next` was asked for. */
+  jobDoneMany: boolean[] | { done: boolean[]; jobs: JobDoc[] };
   jobFail: boolean;
   jobSaveMany: (string | null)[];
   reclaimRuns: string[];

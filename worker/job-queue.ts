@@ -17,7 +17,7 @@
 import type { JobDoc } from '../shared/job-doc.ts';
 import { cumulusLimits } from '../shared/methods.ts';
 import { callStyle, defineMethods, type WithCallback } from './callback-style.ts';
-import { sendDone } from './completion.ts';
+import { sendDone, sendDoneMany, type NextWork } from './completion.ts';
 import { warn } from './connection-options.ts';
 import type { CumulusConnection } from './connection.ts';
 import { DisconnectedError } from './errors.ts';
@@ -66,6 +66,13 @@ interface Waiter {
 
 const shutdownRank: Record<ShutdownLevel, number> = { soft: 0, normal: 1, hard: 2 };
 const shutdownError = 'Worker shutdown';
+
+/** The run a queued job is in: every job the queue runs was claimed, so it has both. */
+function runOf<D extends JobData>(job: Job<D>): { id: string; runId: string } {
+  const { _id: id, runId } = job.doc;
+  if (id === undefined || runId === null) throw new Error('A queued job has no id or runId');
+  return { id, runId };
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
@@ -426,36 +433,61 @@ export class JobQueue<D extends JobData = JobData> {
         await Promise.all(open.map((job) => job.fail(outcome.error)));
         return;
       }
-      const last = open.pop() as Job<D>;
-      await Promise.all(open.map((job) => job.done(outcome.value)));
-      await this.#doneAndClaim(last, outcome.value);
+      if (open.length === 1) await this.#doneAndClaim(open[0] as Job<D>, outcome.value);
+      // A batch's jobs are reported in one call (jobDoneMany), the last call claiming the next.
+      else {
+        const batches = chunks(open, cumulusLimits.maxBatch);
+        for (const [index, batch] of batches.entries()) await this.#doneManyAndClaim(batch, outcome.value, index === batches.length - 1);
+      }
     } catch (error) {
       this.#report(error);
     }
   }
 
   async #doneAndClaim(job: Job<D>, value: unknown): Promise<void> {
-    const room = this.#room(this.#busy() - 1);
-    const claim = this.#settings.claimNext && !this.#fetching && !this.#paused && this.#stopping === undefined && this.#connection.connected && room > 0;
-    if (!claim) {
+    const next = this.#nextWork();
+    if (next === undefined) {
       await job.done(value);
       return;
     }
-    const { _id: id, runId } = job.doc;
-    if (id === undefined || runId === null) throw new Error('A queued job has no id or runId');
     markReported(job);
     this.#fetching = true;
     let answer;
     try {
-      const { workTimeout } = this.#settings;
-      const parents = this.#lentJobIds();
-      const next = { type: [...this.types], maxJobs: room, ...(workTimeout === undefined ? {} : { workTimeout }), ...(parents === undefined ? {} : { parents }) };
-      answer = await sendDone({ root: this.#handle, id, runId }, asPayload(value, {}), {}, next);
+      answer = await sendDone({ root: this.#handle, ...runOf(job) }, asPayload(value, {}), {}, next);
     } finally {
       this.#fetching = false;
     }
     if (answer.done !== false) runAccepted(job, { ok: true, result: value });
     this.#accept(answer.jobs);
+  }
+
+  /** Reports a batch's jobs done in one call, claiming the next jobs with it when `claim` allows. */
+  async #doneManyAndClaim(jobs: readonly Job<D>[], value: unknown, claim: boolean): Promise<void> {
+    const next = claim ? this.#nextWork() : undefined;
+    const runs = jobs.map(runOf);
+    for (const job of jobs) markReported(job);
+    if (next !== undefined) this.#fetching = true;
+    let answer;
+    try {
+      answer = await sendDoneMany(this.#handle, runs, asPayload(value, {}), next);
+    } finally {
+      if (next !== undefined) this.#fetching = false;
+    }
+    jobs.forEach((job, index) => {
+      if (answer.done[index] === true) runAccepted(job, { ok: true, result: value });
+    });
+    this.#accept(answer.jobs);
+  }
+
+  /** What a report may claim with it (`next`): undefined when it must not claim now. */
+  #nextWork(): NextWork | undefined {
+    const room = this.#room(this.#busy() - 1);
+    const claim = this.#settings.claimNext && !this.#fetching && !this.#paused && this.#stopping === undefined && this.#connection.connected && room > 0;
+    if (!claim) return undefined;
+    const { workTimeout } = this.#settings;
+    const parents = this.#lentJobIds();
+    return { type: [...this.types], maxJobs: room, ...(workTimeout === undefined ? {} : { workTimeout }), ...(parents === undefined ? {} : { parents }) };
   }
 
   #finish(task: Task<D>): void {

@@ -15,7 +15,7 @@ import type { DdpServer } from '../ddp/index.ts';
 import { jobOperations, type Caller, type JobContext, type JobOperation } from '../jobs/index.ts';
 
 /** Operations that queue their transaction before their first await, and may run unblocked. */
-const unblockedOnceQueued: ReadonlySet<JobMethodName> = new Set(['jobDone', 'jobFail', 'jobLog', 'jobProgress']);
+const unblockedOnceQueued: ReadonlySet<JobMethodName> = new Set(['jobDone', 'jobDoneMany', 'jobFail', 'jobLog', 'jobProgress']);
 
 export function registerJobMethods(ddp: DdpServer, ctx: JobContext, auth: Authenticator): void {
   for (const name of jobMethodNames) {

@@ -4,7 +4,7 @@ import type { Caller, JobContext } from './context.ts';
 import { getJob } from './get-job.ts';
 import { getWork } from './get-work.ts';
 import { jobCancel, jobPause, jobReady, jobRemove, jobRestart, jobResume } from './job-control.ts';
-import { jobDone, jobFail, jobLog, jobProgress } from './job-run.ts';
+import { jobDone, jobDoneMany, jobFail, jobLog, jobProgress } from './job-run.ts';
 import { jobRerun } from './job-rerun.ts';
 import { jobSave, jobSaveMany } from './job-save.ts';
 import { reclaimRuns } from './claims.ts';
@@ -32,6 +32,7 @@ export const jobOperations = {
   jobProgress,
   jobLog,
   jobDone,
+  jobDoneMany,
   jobFail,
   jobSaveMany,
   reclaimRuns,

@@ -14,6 +14,9 @@
  *   `{done, jobs}` (§7.2). → completed, progress 100 %; log `Job Completed`; then the next
  *   repeat (log `Rerunning job`) and the dependents resolved (log `Dependency resolved`) and
  *   promoted. Feed: running → completed, plus those jobs.
+ * jobDoneMany([{id, runId, result?}], {next?})
+ *   jobDone (without repeatId or delayDeps) for each run in turn, in one transaction. Answer:
+ *   one boolean per run; with `next`, `{done: [...], jobs}`, claiming only if a run was done.
  * jobFail(id, runId, err {}, {fatal = false})
  *   Guard: current run. Answer: true | false. → waiting (a retry at now + retryWait[·2^n]) or
  *   failed, runId null, err pushed to `failures`; log `Job Failed with[ Fatal] Error[: v].`;
@@ -80,6 +83,7 @@ export async function jobLog(ctx: JobContext, [id, runId, message, options = {}]
 }
 
 type DoneOptions = NonNullable<MethodParams<'jobDone'>[3]>;
+type NextWork = NonNullable<DoneOptions['next']>;
 
 /** What jobDone answers when it was given `next`. */
 export interface DoneAndNext {
@@ -103,14 +107,49 @@ export async function jobDone(
   if (next === undefined) return ctx.store.transaction((tx) => completeRun(ctx, tx, id, runId, result, options));
   return claimingTransaction(ctx, caller.connectionId, async (tx) => {
     const done = await completeRun(ctx, tx, id, runId, result, options);
-    const request = workRequest(next.type, next);
-    // Nothing when the run was stale or the server stopped; and not the types a less-loaded
-    // worker waits for (§7.11).
-    const left = ctx.dispatcher.typesForLessLoaded(request.types, caller.connectionId);
-    const types = request.types.filter((type) => !left.has(type));
-    const jobs = done === false || ctx.state.stopped ? [] : await claimReady(ctx, tx, { ...request, types }, caller.connectionId);
+    // Nothing when the run was stale.
+    const jobs = done === false ? [] : await claimNextFor(ctx, tx, next, caller);
     return { value: { done, jobs }, claimed: jobs.map((job) => job._id) };
   });
+}
+
+/** What jobDoneMany answers when it was given `next`. */
+export interface ManyDoneAndNext {
+  done: boolean[];
+  jobs: JobDoc[];
+}
+
+/**
+ * Completes many runs, each exactly as jobDone would; one run's refusal does not stop the
+ * others. With `next`, also claims the caller's next jobs in the same transaction, as jobDone.
+ */
+export async function jobDoneMany(
+  ctx: JobContext,
+  [runs, options = {}]: MethodParams<'jobDoneMany'>,
+  caller: Caller,
+): Promise<boolean[] | ManyDoneAndNext> {
+  const completeAll = async (tx: JobTransaction) => {
+    const done: boolean[] = [];
+    for (const run of runs) done.push((await completeRun(ctx, tx, run.id, run.runId, run.result ?? {}, {})) !== false);
+    return done;
+  };
+  const next = options.next;
+  if (next === undefined) return ctx.store.transaction(completeAll);
+  return claimingTransaction(ctx, caller.connectionId, async (tx) => {
+    const done = await completeAll(tx);
+    const jobs = done.includes(true) ? await claimNextFor(ctx, tx, next, caller) : [];
+    return { value: { done, jobs }, claimed: jobs.map((job) => job._id) };
+  });
+}
+
+/** The jobs a worker asked for with `next`, claimed as getWork would; none while stopped. */
+async function claimNextFor(ctx: JobContext, tx: JobTransaction, next: NextWork, caller: Caller): Promise<JobDoc[]> {
+  if (ctx.state.stopped) return [];
+  const request = workRequest(next.type, next);
+  // Not the types a less-loaded worker waits for (§7.11).
+  const left = ctx.dispatcher.typesForLessLoaded(request.types, caller.connectionId);
+  const types = request.types.filter((type) => !left.has(type));
+  return claimReady(ctx, tx, { ...request, types }, caller.connectionId);
 }
 
 async function completeRun(
