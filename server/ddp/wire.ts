@@ -2,7 +2,7 @@
  * DDP on the wire: EJSON text in and out, and the shape checks Meteor's server makes before it
  * acts on a message (docs/PROTOCOL.md §1.3, §1.9).
  */
-import EJSON from 'ejson';
+import { fromParsedJson, toEjsonText } from '../../shared/ejson-text.ts';
 import { registerEjsonTypes } from '../../shared/ejson-types.ts';
 
 /**
@@ -29,8 +29,6 @@ export type ParsedFrame =
 
 // Meteor EJSON-decodes only these fields; everything else stays plain JSON.
 const ejsonFields = ['params', 'fields', 'result'] as const;
-// @types/ejson types the argument as string, but it takes any JSON value.
-const fromJSONValue = EJSON.fromJSONValue as (value: unknown) => unknown;
 
 /** Turns one frame into a message object, or says which `error` frame it deserves. */
 export function parseFrame(text: string): ParsedFrame {
@@ -44,7 +42,9 @@ export function parseFrame(text: string): ParsedFrame {
   const message = json as IncomingMessage;
   try {
     for (const field of ejsonFields) {
-      if (Object.hasOwn(message, field)) message[field] = fromJSONValue(message[field]);
+      if (!Object.hasOwn(message, field)) continue;
+      // The fast path converts in place; `ejson`'s, if needed, starts again from the text.
+      message[field] = fromParsedJson(message[field], () => (JSON.parse(text) as IncomingMessage)[field]);
     }
   } catch {
     return { kind: 'error', reason: 'Parse error' };
@@ -54,7 +54,7 @@ export function parseFrame(text: string): ParsedFrame {
 
 /** EJSON text of an outgoing message. Throws when a value cannot be encoded (a BigInt, a cycle). */
 export function stringify(message: object): string {
-  return EJSON.stringify(message);
+  return toEjsonText(message);
 }
 
 export interface ConnectMessage {

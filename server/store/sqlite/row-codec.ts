@@ -3,7 +3,7 @@
  * binary, NaN and registered custom types (ObjectIDs) come back as they went in, keys in the
  * same order; the derived columns are plain numbers and strings for the indexes.
  */
-import EJSON from 'ejson';
+import { fromEjsonText, toEjsonText } from '../../../shared/ejson-text.ts';
 import type { JobLogEntry } from '../../../shared/job-doc.ts';
 import { jobDocKeys } from '../../../shared/job-doc.ts';
 import type { JobChanges, StoredChain, StoredJob } from '../job-store.ts';
@@ -47,27 +47,27 @@ export const columnNames: Readonly<Record<keyof IndexColumns, string>> = {
 export function encodeDoc(job: StoredJob): string {
   if ('log' in job) {
     const { log: _log, ...rest } = job as StoredJob & { log?: unknown };
-    return EJSON.stringify(rest);
+    return toEjsonText(rest);
   }
-  return EJSON.stringify(job);
+  return toEjsonText(job);
 }
 
 export function decodeDoc(text: string): StoredJob {
-  return EJSON.parse(text) as StoredJob;
+  return fromEjsonText(text) as StoredJob;
 }
 
 /** A chain's links (written once) and the rest of it (rewritten as it advances), as EJSON texts. */
 export function encodeChain(chain: StoredChain): { links: string; doc: string } {
   const { links, ...rest } = chain;
-  return { links: EJSON.stringify(links), doc: EJSON.stringify(rest) };
+  return { links: toEjsonText(links), doc: toEjsonText(rest) };
 }
 
 export function encodeChainState(chain: Omit<StoredChain, 'links'>): string {
-  return EJSON.stringify(chain);
+  return toEjsonText(chain);
 }
 
 export function decodeChain(row: { links: string; doc: string }): StoredChain {
-  return { ...(EJSON.parse(row.doc) as Omit<StoredChain, 'links'>), links: EJSON.parse(row.links) as StoredChain['links'] };
+  return { ...(fromEjsonText(row.doc) as Omit<StoredChain, 'links'>), links: fromEjsonText(row.links) as StoredChain['links'] };
 }
 
 /**
@@ -75,12 +75,12 @@ export function decodeChain(row: { links: string; doc: string }): StoredChain {
  * brackets, so that appending is concatenating (with a comma when the log is not empty).
  */
 export function encodeLogItems(entries: readonly JobLogEntry[]): string {
-  return entries.map((entry) => EJSON.stringify(entry)).join(',');
+  return entries.map((entry) => toEjsonText(entry)).join(',');
 }
 
 /** A row's log column as entries. */
 export function decodeLog(items: string): JobLogEntry[] {
-  return EJSON.parse(`[${items}]`) as JobLogEntry[];
+  return fromEjsonText(`[${items}]`) as JobLogEntry[];
 }
 
 /** The row of a document; throws when a field the indexes need has the wrong type. */
