@@ -165,6 +165,26 @@ describe('checkpoints of a SQLite file', () => {
     }
   });
 
+  it('starts the log over while writes go on, instead of letting it grow', async () => {
+    const database = SqliteDatabase.open(file, { checkpointIntervalMs: 0, checkpointRestartFrames: 64 });
+    const store = new SqliteJobStore(database, 'queue');
+    const payload = 'x'.repeat(2000);
+    try {
+      // About 4 MB of documents, one small batch after another, checkpoints running beside them.
+      for (let batch = 0; batch < 400; batch += 1) {
+        await Promise.all(Array.from({ length: 5 }, () => store.transaction((tx) => tx.insert(makeJob({ data: { payload } }), []))));
+      }
+      assert.ok(database.checkpointer);
+      await database.checkpointer.whenIdle();
+      assert.ok(database.checkpointer.catchUps >= 1, 'the writer caught up at least once');
+      const logBytes = fs.statSync(`${file}-wal`).size;
+      assert.ok(logBytes < 2_000_000, `the log was started over (it holds ${logBytes} bytes)`);
+      assert.equal((database.reader.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n, 2000);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('falls back to checkpointing on the writer when its thread cannot run, and says so', async () => {
     // The database's own checkpoints are held off: only the checkpointer under test copies the log.
     const database = SqliteDatabase.open(file, { checkpointIntervalMs: 3_600_000 });
@@ -174,6 +194,7 @@ describe('checkpoints of a SQLite file', () => {
       path: file,
       busyTimeoutMs: 1000,
       intervalMs: 0,
+      restartFrames: 4096,
       writer: database.writer,
       onError: (error) => errors.push(error),
       script: new URL('./no-such-checkpoint-worker.mjs', import.meta.url),

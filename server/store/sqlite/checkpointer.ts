@@ -4,6 +4,12 @@
  * checkpoint runs on a worker thread with its own connection, at most one at a time and at
  * most one every `intervalMs`. If the worker thread cannot run, checkpoints fall back to the
  * writer connection, between batches, as SQLite would do them itself.
+ *
+ * SQLite starts the log over only when a checkpoint has copied all of it; one running beside a
+ * busy writer never quite does, and the log would grow for as long as the writes go on. So
+ * when a checkpoint leaves more than `restartFrames` frames in the log, the writer itself
+ * copies the few frames written meanwhile, between two batches, and its next commit starts the
+ * log over.
  */
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
@@ -13,6 +19,8 @@ export interface CheckpointerOptions {
   busyTimeoutMs: number;
   /** The shortest time between the end of one checkpoint and the start of the next. */
   intervalMs: number;
+  /** How long (in frames, i.e. pages) the log may grow before the writer catches up. */
+  restartFrames: number;
   /** The writer connection, for the fallback; it checkpoints only outside a transaction. */
   writer: Database;
   /** Told of a checkpoint that failed, or of the worker thread's loss. */
@@ -26,6 +34,8 @@ const workerScript = new URL('./checkpoint-worker.mjs', import.meta.url);
 interface Outcome {
   ok: boolean;
   message?: string;
+  /** Frames in the log when the checkpoint ended. */
+  log?: number;
 }
 
 export class Checkpointer {
@@ -39,6 +49,7 @@ export class Checkpointer {
   #lastEnd = 0;
   #closed = false;
   #count = 0;
+  #catchUps = 0;
   #idleWaiters: (() => void)[] = [];
   /** The answer the worker thread owes. */
   #inFlight: { resolve(outcome: Outcome): void; reject(error: Error): void } | undefined;
@@ -56,6 +67,11 @@ export class Checkpointer {
   noteCommit(): void {
     this.#dirty = true;
     this.#schedule();
+  }
+
+  /** How many times the writer caught up with a log that had grown too long: for tests and measurements. */
+  get catchUps(): number {
+    return this.#catchUps;
   }
 
   /** Resolves once no checkpoint is due or running: every commit noted so far has been checkpointed. */
@@ -125,6 +141,11 @@ export class Checkpointer {
       worker.postMessage('checkpoint');
     });
     if (!outcome.ok) throw new Error(`checkpoint failed: ${outcome.message ?? 'unknown error'}`);
+    // Between batches (a worker's message is a task of its own), never inside one.
+    if ((outcome.log ?? 0) > this.#options.restartFrames && !this.#options.writer.inTransaction) {
+      this.#options.writer.pragma('wal_checkpoint(PASSIVE)');
+      this.#catchUps += 1;
+    }
   }
 
   #startedWorker(): Worker {

@@ -26,6 +26,8 @@ export interface SqliteOptions {
   busyTimeoutMs: number;
   /** The shortest time between two checkpoints of the write-ahead log. */
   checkpointIntervalMs: number;
+  /** How many pages the log may hold before the writer helps the checkpoints catch up. */
+  checkpointRestartFrames: number;
   /** Told of what fails in the background (a checkpoint); the database goes on. */
   onBackgroundError(error: Error): void;
 }
@@ -34,6 +36,7 @@ export interface SqliteOptions {
 export const sqliteDefaults: SqliteOptions = {
   busyTimeoutMs: 5000,
   checkpointIntervalMs: 250,
+  checkpointRestartFrames: 4096,
   onBackgroundError: () => {},
 };
 
@@ -97,6 +100,7 @@ export class SqliteDatabase {
         path: file,
         busyTimeoutMs: settings.busyTimeoutMs,
         intervalMs: settings.checkpointIntervalMs,
+        restartFrames: settings.checkpointRestartFrames,
         writer,
         onError: settings.onBackgroundError,
       });
@@ -145,6 +149,8 @@ function configureWriter(db: Database): void {
     // loop, before it answers. Checkpoints (which NORMAL does sync) run on their own thread.
     db.pragma('synchronous = NORMAL');
     db.pragma('wal_autocheckpoint = 0');
+    // When the log starts over after a burst, it shrinks back to this size (64 MiB).
+    db.pragma('journal_size_limit = 67108864');
   }
   // The schema has no foreign keys: removals delete logs and dependency rows explicitly, in
   // the same transaction, which keeps "removing an antecedent leaves dependents waiting".
