@@ -46,7 +46,8 @@ export class Checkpointer {
   #running: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #dirty = false;
-  #lastEnd = 0;
+  // The first checkpoint too waits `intervalMs`, from the start.
+  #lastEnd = Date.now();
   #closed = false;
   #count = 0;
   #catchUps = 0;
