@@ -77,6 +77,25 @@ describe('the server process', () => {
     assert.match(started.output(), /"msg":"stopped"/);
   });
 
+  it('refuses a second server on the same SQLite file, and lets one start once the first is killed', async () => {
+    const databaseUrl = `sqlite:${join(dir, 'shared.db')}`;
+    const first = runServer({ DATABASE_URL: databaseUrl });
+    const url = await listeningUrl(first);
+
+    const second = runServer({ DATABASE_URL: databaseUrl });
+    assert.notEqual(await second.exited, 0);
+    assert.match(second.output(), /another Cumulus server is using it \(it holds .*shared\.db\.lock\)/);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200, 'the first server goes on');
+
+    // The lock dies with its process, however it ends: no stale lock after a crash.
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const third = runServer({ DATABASE_URL: databaseUrl });
+    await listeningUrl(third);
+    third.child.kill('SIGTERM');
+    assert.equal(await third.exited, 0);
+  });
+
   it('keeps every acknowledged job when killed without warning', async () => {
     const databaseUrl = `sqlite:${join(dir, 'crash.db')}`;
     const first = runServer({ DATABASE_URL: databaseUrl });

@@ -19,6 +19,7 @@ import {
 } from '../../server/store/sqlite/job-queries.ts';
 import { latestSchemaVersion, migrate, migrations } from '../../server/store/sqlite/migrations.ts';
 import { SqliteDatabase } from '../../server/store/sqlite/sqlite-database.ts';
+import { DatabaseLockedError } from '../../server/store/sqlite/server-lock.ts';
 import { SqliteJobStore } from '../../server/store/sqlite/sqlite-job-store.ts';
 import { StoreOpenError } from '../../server/store/store-open-error.ts';
 import { makeJob, makeLogEntry } from '../helpers/job-fixtures.ts';
@@ -127,6 +128,19 @@ describe('SQLite store', () => {
       const raw = new Sqlite(file);
       assert.deepEqual(migrate(raw), []);
       raw.close();
+    });
+
+    it('refuses to open a file another server holds, until that one closes it', async () => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const first = SqliteDatabase.open(file);
+      assert.throws(() => SqliteDatabase.open(file), (error: unknown) => {
+        assert.ok(error instanceof DatabaseLockedError);
+        assert.match(error.message, /another Cumulus server is using it \(it holds .*jobs\.db\.lock\)/);
+        return true;
+      });
+      await first.close();
+      const second = SqliteDatabase.open(file);
+      await second.close();
     });
 
     it('refuses a file written by a newer schema', async () => {

@@ -16,6 +16,7 @@ import type { Database } from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.ts';
 import { GroupCommitQueue, type Durability } from './group-commit.ts';
 import { migrate } from './migrations.ts';
+import { ServerLock } from './server-lock.ts';
 
 /** Options of a SQLite database, with their defaults in `sqliteDefaults`. */
 export interface SqliteOptions {
@@ -56,13 +57,14 @@ export class SqliteDatabase {
   /** The log's checkpoints; absent in memory. */
   readonly checkpointer: Checkpointer | undefined;
   readonly #walFd: number | undefined;
+  readonly #lock: ServerLock | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(
     path: string,
     connections: { writer: Database; reader: Database },
     migrationsApplied: number[],
-    durable?: { walFd: number; checkpointer: Checkpointer },
+    durable?: { walFd: number; checkpointer: Checkpointer; lock: ServerLock | undefined },
   ) {
     this.path = path;
     this.writer = connections.writer;
@@ -70,6 +72,7 @@ export class SqliteDatabase {
     this.migrationsApplied = migrationsApplied;
     this.checkpointer = durable?.checkpointer;
     this.#walFd = durable?.walFd;
+    this.#lock = durable?.lock;
     let durability: Durability | undefined;
     if (durable !== undefined) {
       const { walFd, checkpointer } = durable;
@@ -87,10 +90,13 @@ export class SqliteDatabase {
    */
   static open(file: string, options: Partial<SqliteOptions> = {}): SqliteDatabase {
     const settings = { ...sqliteDefaults, ...options };
-    const writer = new Sqlite(file, { timeout: settings.busyTimeoutMs });
+    // Before anything touches the file: a second server must not even migrate it.
+    const lock = file === memoryPath ? undefined : ServerLock.acquire(file);
+    let writer: Database | undefined;
     let reader: Database | undefined;
     let walFd: number | undefined;
     try {
+      writer = new Sqlite(file, { timeout: settings.busyTimeoutMs });
       configureWriter(writer);
       const applied = migrate(writer);
       if (file === memoryPath) return new SqliteDatabase(file, { writer, reader: writer }, applied);
@@ -104,11 +110,12 @@ export class SqliteDatabase {
         writer,
         onError: settings.onBackgroundError,
       });
-      return new SqliteDatabase(file, { writer, reader }, applied, { walFd, checkpointer });
+      return new SqliteDatabase(file, { writer, reader }, applied, { walFd, checkpointer, lock });
     } catch (error) {
       if (walFd !== undefined) fs.closeSync(walFd);
-      if (reader !== undefined) reader.close();
-      writer.close();
+      reader?.close();
+      writer?.close();
+      lock?.release();
       throw error;
     }
   }
@@ -133,6 +140,7 @@ export class SqliteDatabase {
       // The last connection to close checkpoints the whole log (syncing it and the database,
       // which NORMAL does at checkpoints) and removes it.
       this.writer.close();
+      this.#lock?.release();
     })();
     return this.#closing;
   }
