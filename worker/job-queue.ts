@@ -433,12 +433,13 @@ export class JobQueue<D extends JobData = JobData> {
         await Promise.all(open.map((job) => job.fail(outcome.error)));
         return;
       }
-      if (open.length === 1) await this.#doneAndClaim(open[0] as Job<D>, outcome.value);
-      // A batch's jobs are reported in one call (jobDoneMany), the last call claiming the next.
-      else {
-        const batches = chunks(open, cumulusLimits.maxBatch);
-        for (const [index, batch] of batches.entries()) await this.#doneManyAndClaim(batch, outcome.value, index === batches.length - 1);
+      if (open.length === 1) {
+        await this.#doneAndClaim(open[0] as Job<D>, outcome.value);
+        return;
       }
+      // A batch's jobs are reported in one call (jobDoneMany), the last call claiming the next.
+      const batches = chunks(open, cumulusLimits.maxBatch);
+      for (const [index, batch] of batches.entries()) await this.#doneManyAndClaim(batch, outcome.value, index === batches.length - 1);
     } catch (error) {
       this.#report(error);
     }

@@ -9,8 +9,19 @@ import type { ChainStatus } from '../../../shared/chains.ts';
 import type { ChainChanges, JobChanges, JobFilter, JobTransaction, StoredChain, StoredJob, UpdateGuard } from '../job-store.ts';
 import type { ChangeRecorder } from './change-collector.ts';
 import type { ClaimRow, JobQueries, JobRow } from './job-queries.ts';
-import type { IndexColumns } from './row-codec.ts';
-import { changedColumns, decodeChain, decodeDoc, encodeChain, encodeChainState, encodeDoc, encodeLogItems, indexColumns, jobColumns, mergeChanges } from './row-codec.ts';
+import {
+  type IndexColumns,
+  changedColumns,
+  decodeChain,
+  decodeDoc,
+  encodeChain,
+  encodeChainState,
+  encodeDoc,
+  encodeLogItems,
+  indexColumns,
+  jobColumns,
+  mergeChanges,
+} from './row-codec.ts';
 
 /**
  * An update not yet written: most updates are followed by a log entry for the same job
