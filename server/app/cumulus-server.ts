@@ -14,10 +14,12 @@ import { createHttpServer } from '../http/http-server.ts';
 import { upgradeRefusal } from '../http/origin-policy.ts';
 import { createCollectionRuntime, type Clock, type CollectionRuntime, type JobContext } from '../jobs/index.ts';
 import type { Logger } from '../logger.ts';
+import { ServerMetrics } from '../metrics/server-metrics.ts';
 import { registerJobsPublication } from '../publications/jobs-publication.ts';
 import { LiveJobs } from '../publications/live-jobs.ts';
 import { LiveStats } from '../publications/live-stats.ts';
 import { registerStatsPublication } from '../publications/stats-publication.ts';
+import type { JobStore } from '../store/job-store.ts';
 import { openStores } from '../store/open-store.ts';
 import { registerJobMethods } from './job-methods.ts';
 import { Teardown } from './teardown.ts';
@@ -53,7 +55,11 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
   teardown.add('the store', () => opened.close());
 
   const auth = new Authenticator(config.tokens);
+  let sessions = () => 0;
+  const metrics = new ServerMetrics(() => sessions());
+  opened.onCommitBatch((transactions, seconds) => metrics.batchCommitted(transactions, seconds));
   const ddp = new DdpServer({
+    onMethodDone: (name, seconds, outcome) => metrics.methodDone(name, seconds, outcome),
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     maxMessageBytes: config.maxMessageBytes,
@@ -62,6 +68,7 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
     logger,
     checkUpgrade: (request) => upgradeRefusal(request, { allowedOrigins: config.allowedOrigins, authEnabled: config.tokens.size > 0 }),
   });
+  sessions = () => ddp.connectionCount;
   registerLoginMethods(ddp, auth);
 
   const runtimes: CollectionRuntime[] = [];
@@ -79,6 +86,7 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
       },
     );
     registerJobMethods(ddp, runtime.ctx, auth);
+    teardown.add(`the metrics of ${root}`, metrics.watchCollection(root, store, feed));
     const liveDeps = { store, feed, logger: rootLogger, pacing: config.publications };
     const live = new LiveJobs(liveDeps);
     const stats = new LiveStats(liveDeps);
@@ -99,7 +107,14 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
   });
 
   let closing = false;
-  const http = createHttpServer({ roots: config.roots, healthy: () => !closing });
+  let ready = false;
+  const stores = [...opened.stores.values()];
+  const http = createHttpServer({
+    roots: config.roots,
+    health: () => storeHealth(stores, () => closing),
+    ready: () => ready && !closing,
+    metrics: () => metrics.exposition(),
+  });
   ddp.attach(http);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -122,6 +137,7 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
     teardown.add(`the runtime of ${runtime.ctx.root}`, () => runtime.stop());
   }
 
+  ready = true;
   const port = (http.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let stopping: Promise<void> | undefined;
@@ -138,4 +154,16 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
       return stopping;
     },
   };
+}
+
+/** Why the server cannot serve, if it cannot: shutting down, or a store that fails a real read. */
+async function storeHealth(stores: readonly JobStore[], closing: () => boolean): Promise<string | undefined> {
+  if (closing()) return 'shutting down';
+  try {
+    // A read by id that finds nothing: a real query, as cheap as one can be.
+    await Promise.all(stores.map((store) => store.getJobs(['healthz'])));
+    return undefined;
+  } catch (error) {
+    return `the store does not answer: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }

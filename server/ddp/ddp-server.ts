@@ -41,6 +41,7 @@ export class DdpServer {
   readonly #heartbeatTimeoutMs: number;
   readonly #handshakeTimeoutMs: number;
   readonly #outgoing: OutgoingOptions;
+  readonly #onMethodDone: DdpServerOptions['onMethodDone'];
   #closing: Promise<void> | undefined;
 
   /** Options default to `ddpServerDefaults`; the logger to `createLogger()`. */
@@ -49,6 +50,7 @@ export class DdpServer {
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? ddpServerDefaults.heartbeatIntervalMs;
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? ddpServerDefaults.heartbeatTimeoutMs;
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? ddpServerDefaults.handshakeTimeoutMs;
+    this.#onMethodDone = options.onMethodDone;
     this.#outgoing = {
       maxBufferedBytes: options.maxBufferedBytes ?? ddpServerDefaults.maxBufferedBytes,
       slowClientTimeoutMs: options.slowClientTimeoutMs ?? ddpServerDefaults.slowClientTimeoutMs,
@@ -64,7 +66,7 @@ export class DdpServer {
   /** Registers a method under `name`. Throws if one is already registered. */
   method(name: string, handler: MethodHandler): void {
     if (this.#methods.has(name)) throw new Error(`A method named '${name}' is already defined`);
-    this.#methods.set(name, handler);
+    this.#methods.set(name, this.#onMethodDone === undefined ? handler : timed(name, handler, this.#onMethodDone));
   }
 
   /**
@@ -165,4 +167,19 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** `handler`, telling `done` how long each call took and whether it threw. */
+function timed(name: string, handler: MethodHandler, done: NonNullable<DdpServerOptions['onMethodDone']>): MethodHandler {
+  return async (invocation, params) => {
+    const started = performance.now();
+    try {
+      const result = await handler(invocation, params);
+      done(name, (performance.now() - started) / 1000, 'ok');
+      return result;
+    } catch (error) {
+      done(name, (performance.now() - started) / 1000, 'error');
+      throw error;
+    }
+  };
 }

@@ -17,6 +17,8 @@ export interface DdpServerOptions {
   checkUpgrade?: (request: import('node:http').IncomingMessage) => string | undefined;
   /** A socket that has not sent `connect` within this long is closed. Default 30000. */
   handshakeTimeoutMs?: number;
+  /** Told of every method call once it is answered (for metrics): its time, and whether it threw. */
+  onMethodDone?: (name: string, seconds: number, outcome: 'ok' | 'error') => void;
   /**
    * Largest incoming frame in bytes, default 16 MiB. A larger frame closes that connection with
    * code 1009; other connections are unaffected.

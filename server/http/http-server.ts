@@ -1,33 +1,52 @@
 /**
- * The HTTP side of the server's one port: health, SockJS info for `ddp` clients with
- * `useSockJs`, and a front page. The DDP websocket is attached to the same server.
+ * The HTTP side of the server's one port: health and readiness, Prometheus metrics, SockJS info
+ * for `ddp` clients with `useSockJs`, and a front page. The DDP websocket is attached to the
+ * same server.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomInt } from 'node:crypto';
 
 export interface HttpInfo {
   roots: readonly string[];
-  /** Whether the server is ready to serve (the store is open). */
-  healthy(): boolean;
+  /**
+   * Whether the server can serve: not shutting down, and the store answers a real query.
+   * Resolves to a reason when it cannot.
+   */
+  health(): Promise<string | undefined>;
+  /** Whether start-up is over (the store open, the collections running, the port listening). */
+  ready(): boolean;
+  /** The Prometheus exposition. */
+  metrics(): Promise<{ contentType: string; text: string }>;
 }
 
 export function createHttpServer(info: HttpInfo): Server {
   return createServer((request, response) => {
-    try {
-      route(request, response, info);
-    } catch {
+    const failed = () => {
       if (!response.headersSent) send(response, 500, 'text/plain', 'Internal server error\n');
+    };
+    try {
+      route(request, response, info).catch(failed);
+    } catch {
+      failed();
     }
   });
 }
 
-function route(request: IncomingMessage, response: ServerResponse, info: HttpInfo): void {
+async function route(request: IncomingMessage, response: ServerResponse, info: HttpInfo): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     send(response, 405, 'text/plain', 'Method not allowed\n');
   } else if (path === '/healthz') {
-    const healthy = info.healthy();
-    send(response, healthy ? 200 : 503, 'application/json', JSON.stringify({ status: healthy ? 'ok' : 'unavailable' }));
+    const problem = await info.health();
+    const body = problem === undefined ? { status: 'ok' } : { status: 'unavailable', reason: problem };
+    send(response, problem === undefined ? 200 : 503, 'application/json', JSON.stringify(body));
+  } else if (path === '/readyz') {
+    const ready = info.ready();
+    send(response, ready ? 200 : 503, 'application/json', JSON.stringify({ status: ready ? 'ready' : 'starting' }));
+  } else if (path === '/metrics') {
+    const { contentType, text } = await info.metrics();
+    response.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+    response.end(text);
   } else if (path === '/sockjs/info') {
     // `ddp` with useSockJs only reads this, then opens a raw websocket at /websocket (docs/PROTOCOL.md §1.1).
     send(response, 200, 'application/json', JSON.stringify({ websocket: true, origins: ['*:*'], cookie_needed: false, entropy: randomInt(2 ** 31) }));
@@ -45,7 +64,7 @@ function frontPage(request: IncomingMessage, info: HttpInfo): string {
     '',
     `DDP endpoint: ws://${host}/websocket`,
     `Collections: ${info.roots.join(', ')} (methods <root>_getWork, <root>_jobSave, …)`,
-    'Health: /healthz',
+    'Health: /healthz, readiness: /readyz, metrics (Prometheus): /metrics',
     '',
   ].join('\n');
 }

@@ -17,6 +17,8 @@ export interface OpenedStores {
   stores: Map<string, JobStore>;
   /** Closes every store (letting queued transactions finish), then the database. */
   close(): Promise<void>;
+  /** Told of each group commit once durable: its transactions and its time (for metrics). */
+  onCommitBatch(listener: (transactions: number, seconds: number) => void): void;
 }
 
 /** What a `DATABASE_URL` designates. */
@@ -79,6 +81,9 @@ export async function openStores(databaseUrl: string, roots: readonly string[], 
     async close() {
       await Promise.all([...stores.values()].map((store) => store.close()));
       await database.close();
+    },
+    onCommitBatch(listener) {
+      database.queue.onBatchDurable(listener);
     },
   };
 }

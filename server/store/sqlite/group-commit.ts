@@ -61,6 +61,7 @@ export class GroupCommitQueue {
   #nextSync: Promise<void> | undefined;
   /** Settles when the last committed batch has settled; never rejects. */
   #settled: Promise<void> = Promise.resolve();
+  #batchListener: ((transactions: number, seconds: number) => void) | undefined;
 
   /**
    * @param durability How a commit is made durable once written; without it a commit is
@@ -103,6 +104,11 @@ export class GroupCommitQueue {
     });
   }
 
+  /** Told of each batch once it is durable: how many transactions it held, and how long it took. */
+  onBatchDurable(listener: (transactions: number, seconds: number) => void): void {
+    this.#batchListener = listener;
+  }
+
   /** How many batches (BEGIN … COMMIT) ran, committed or not: for tests and measurements. */
   get batchCount(): number {
     return this.#batches;
@@ -138,6 +144,7 @@ export class GroupCommitQueue {
     this.#draining = true;
     this.#batches += 1;
     const batchNumber = this.#batches;
+    const started = performance.now();
     this.#queuedFromWork = [];
     const outcomes: Outcome[] = [];
     try {
@@ -149,14 +156,15 @@ export class GroupCommitQueue {
       this.#finish();
       return;
     }
-    this.#settleWhenDurable(batch, batchNumber, outcomes);
+    this.#settleWhenDurable(batch, batchNumber, outcomes, started);
     // The next batch may write while this one is being synced.
     this.#finish();
   }
 
   /** Settles the works of a committed batch once it is durable, after every earlier batch. */
-  #settleWhenDurable(batch: readonly Queued[], batchNumber: number, outcomes: readonly Outcome[]): void {
+  #settleWhenDurable(batch: readonly Queued[], batchNumber: number, outcomes: readonly Outcome[], started: number): void {
     const settle = (failure: { error: unknown } | undefined) => {
+      if (failure === undefined) this.#batchListener?.(batch.length, (performance.now() - started) / 1000);
       for (const observer of observersOf(batch)) {
         if (failure === undefined) observer.batchCommitted(batchNumber);
         else observer.batchAborted(batchNumber);
