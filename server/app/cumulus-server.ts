@@ -86,7 +86,7 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
       },
     );
     registerJobMethods(ddp, runtime.ctx, auth);
-    teardown.add(`the metrics of ${root}`, metrics.watchCollection(root, store, feed));
+    teardown.add(`the metrics of ${root}`, metrics.watchCollection(root, store, feed, () => runtime.ctx.workers.size));
     const liveDeps = { store, feed, logger: rootLogger, pacing: config.publications };
     const live = new LiveJobs(liveDeps);
     const stats = new LiveStats(liveDeps);

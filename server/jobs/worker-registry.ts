@@ -25,6 +25,11 @@ interface KnownWorker {
 export class WorkerRegistry {
   readonly #workers = new Map<string, KnownWorker>();
 
+  /** How many connected connections have asked for work. */
+  get size(): number {
+    return this.#workers.size;
+  }
+
   /** Records what a connection's getWork reported, for the types it asked. */
   reported(connectionId: string, report: WorkerReport | undefined, types: readonly string[], now: Date): void {
     const known = this.#workers.get(connectionId);

@@ -1,9 +1,10 @@
 /**
  * The server's Prometheus metrics, served at `/metrics` (prom-client's text format). Every
  * series is named `cumulus_…`: the jobs by collection, type and status (read from the store at
- * each scrape), completions, failures and retries (counted from the commit feed), DDP method
- * calls and their latency, connected sessions, the store's group commits (latency and size),
- * and the process's own (CPU, memory, event-loop lag) from prom-client's default collectors.
+ * each scrape), completions, failures and retries, run times and waits before a start (from the
+ * commit feed), workers, DDP method calls and their latency, connected sessions, the store's
+ * group commits (latency and size), and the process's own (CPU, memory, event-loop lag) from
+ * prom-client's default collectors.
  * Each server has a registry of its own, so several servers in one process do not mix.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -15,7 +16,7 @@ const latencyBuckets = [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 
 
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly #roots = new Map<string, JobStore>();
+  readonly #roots = new Map<string, { store: JobStore; workers: () => number }>();
   readonly #methodCalls: Counter<'method' | 'outcome'>;
   readonly #methodSeconds: Histogram<'method'>;
   readonly #commitSeconds: Histogram;
@@ -23,6 +24,8 @@ export class ServerMetrics {
   readonly #completed: Counter<'collection' | 'type'>;
   readonly #failed: Counter<'collection' | 'type'>;
   readonly #retried: Counter<'collection' | 'type'>;
+  readonly #runSeconds: Histogram<'collection' | 'type' | 'outcome'>;
+  readonly #waitSeconds: Histogram<'collection' | 'type'>;
 
   /** @param sessions How many DDP connections are open now. */
   constructor(sessions: () => number) {
@@ -36,11 +39,21 @@ export class ServerMetrics {
       registers,
       async collect() {
         this.reset();
-        for (const [collection, store] of roots) {
+        for (const [collection, { store }] of roots) {
           for (const [type, byStatus] of Object.entries(await store.counts())) {
             for (const [status, count] of Object.entries(byStatus)) this.set({ collection, type, status }, count ?? 0);
           }
         }
+      },
+    });
+    new Gauge({
+      name: 'cumulus_workers',
+      help: 'Connected connections that have asked for work, by collection',
+      labelNames: ['collection'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [collection, { workers }] of roots) this.set({ collection }, workers());
       },
     });
     new Gauge({
@@ -54,6 +67,20 @@ export class ServerMetrics {
     this.#completed = new Counter({ name: 'cumulus_jobs_completed_total', help: 'Jobs completed', labelNames: ['collection', 'type'] as const, registers });
     this.#failed = new Counter({ name: 'cumulus_jobs_failed_total', help: 'Jobs failed for good (no retry left, or fatal)', labelNames: ['collection', 'type'] as const, registers });
     this.#retried = new Counter({ name: 'cumulus_jobs_retried_total', help: 'Runs that failed and wait for a retry', labelNames: ['collection', 'type'] as const, registers });
+    this.#runSeconds = new Histogram({
+      name: 'cumulus_job_run_seconds',
+      help: 'Time from a claim to the run\'s end, by outcome (completed, or failed: for good or to be retried)',
+      labelNames: ['collection', 'type', 'outcome'] as const,
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.#waitSeconds = new Histogram({
+      name: 'cumulus_job_wait_seconds',
+      help: 'Time from when a job was due (its `after`) to its claim',
+      labelNames: ['collection', 'type'] as const,
+      buckets: latencyBuckets,
+      registers,
+    });
     this.#methodCalls = new Counter({
       name: 'cumulus_ddp_method_calls_total',
       help: 'DDP method calls by method and outcome (ok or error)',
@@ -81,9 +108,14 @@ export class ServerMetrics {
     });
   }
 
-  /** Counts the jobs of `collection` at each scrape, and its outcomes as they are committed. */
-  watchCollection(collection: string, store: JobStore, feed: JobFeed): () => void {
-    this.#roots.set(collection, store);
+  /**
+   * Counts the jobs of `collection` at each scrape, and its outcomes, run times and waits as
+   * they are committed. `workers` tells how many connections have asked it for work.
+   */
+  watchCollection(collection: string, store: JobStore, feed: JobFeed, workers: () => number): () => void {
+    this.#roots.set(collection, { store, workers });
+    // When each running job was claimed, to time its run; only running jobs are kept.
+    const claimedAt = new Map<string, number>();
     const unsubscribe = feed.subscribe('metrics', (changes) => {
       for (const change of changes) {
         if (change.status === change.previousStatus) continue;
@@ -91,6 +123,19 @@ export class ServerMetrics {
         if (change.status === 'completed') this.#completed.inc(labels);
         else if (change.status === 'failed') this.#failed.inc(labels);
         else if (change.status === 'waiting' && change.previousStatus === 'running') this.#retried.inc(labels);
+        if (change.status === 'running' && change.doc !== undefined) {
+          const claimed = change.doc.updated.getTime();
+          claimedAt.set(change.id, claimed);
+          this.#waitSeconds.observe(labels, Math.max(0, claimed - change.doc.after.getTime()) / 1000);
+        } else if (change.previousStatus === 'running') {
+          const claimed = claimedAt.get(change.id);
+          claimedAt.delete(change.id);
+          const ended = change.status === 'completed' || change.status === 'failed' || change.status === 'waiting';
+          if (claimed !== undefined && ended && change.doc !== undefined) {
+            const outcome = change.status === 'completed' ? 'completed' : 'failed';
+            this.#runSeconds.observe({ ...labels, outcome }, Math.max(0, change.doc.updated.getTime() - claimed) / 1000);
+          }
+        }
       }
     });
     return () => {

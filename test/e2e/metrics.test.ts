@@ -58,6 +58,10 @@ describe('metrics and health over HTTP', () => {
     assert.equal(sample(text, `cumulus_jobs_completed_total{${labels}}`), 1);
     assert.equal(sample(text, `cumulus_jobs_failed_total{${labels}}`), 1);
     assert.equal(sample(text, `cumulus_jobs_retried_total{${labels}}`), 1);
+    assert.equal(sample(text, `cumulus_job_run_seconds_count{${labels},outcome="completed"}`), 1);
+    assert.equal(sample(text, `cumulus_job_run_seconds_count{${labels},outcome="failed"}`), 2);
+    assert.equal(sample(text, `cumulus_job_wait_seconds_count{${labels}}`), 3);
+    assert.equal(sample(text, 'cumulus_workers{collection="queue"}'), 1);
     assert.equal(sample(text, 'cumulus_ddp_method_calls_total{method="queue_jobDone",outcome="ok"}'), 1);
     assert.equal(sample(text, 'cumulus_ddp_method_calls_total{method="queue_jobFail",outcome="ok"}'), 2);
     assert.ok((sample(text, 'cumulus_ddp_method_seconds_count{method="queue_getWork"}') ?? 0) >= 3);
