@@ -7,6 +7,7 @@ import Sqlite from 'better-sqlite3';
 import EJSON from 'ejson';
 import { pino } from 'pino';
 import { createLogger } from '../../server/logger.ts';
+import type { JobLogEntry } from '../../shared/job-doc.ts';
 import type { JobChange, JobStore } from '../../server/store/job-store.ts';
 import { openStores, parseDatabaseUrl } from '../../server/store/open-store.ts';
 import { GroupCommitQueue } from '../../server/store/sqlite/group-commit.ts';
@@ -18,6 +19,7 @@ import {
   promotableSql,
 } from '../../server/store/sqlite/job-queries.ts';
 import { latestSchemaVersion, migrate, migrations } from '../../server/store/sqlite/migrations.ts';
+import { decodeLog, encodeLogItems } from '../../server/store/sqlite/row-codec.ts';
 import { SqliteDatabase } from '../../server/store/sqlite/sqlite-database.ts';
 import { DatabaseLockedError } from '../../server/store/sqlite/server-lock.ts';
 import { SqliteJobStore } from '../../server/store/sqlite/sqlite-job-store.ts';
@@ -526,6 +528,24 @@ describe('SQLite store', () => {
       const [after] = await store.getJobs([first._id], { log: true });
       assert.deepEqual([after?.status, after?.log?.map((entry) => entry.message)], ['running', ['running']]);
       await close();
+    });
+
+    it('keeps usual log entries as compact arrays and any other entry as it is, reading both back exactly', () => {
+      const at = new Date(1_700_000_000_000);
+      const entries = [
+        { time: at, runId: null, level: 'info', message: 'Job Submitted' },
+        { time: at, runId: 'run1', level: 'success', message: 'Job Completed' },
+        { time: at, runId: 'run1', level: 'danger', message: 'Job Failed', data: { when: at, list: [1, { $odd: true }] } },
+        // Not the usual shape: kept as objects, keys and all.
+        { time: at, runId: null, level: 'info', message: 'extra', source: 'a Meteor app' },
+        { message: 'reordered', time: at, runId: null, level: 'info' },
+        { time: at, runId: null, level: 'verbose', message: 'unknown level' },
+      ] as unknown as JobLogEntry[];
+      const text = encodeLogItems(entries);
+      assert.equal(EJSON.stringify(decodeLog(text)), EJSON.stringify(entries));
+      assert.ok(decodeLog(text)[2]?.data?.when instanceof Date);
+      const usual = entries.slice(0, 2);
+      assert.ok(encodeLogItems(usual).length * 1.6 < usual.map((entry) => EJSON.stringify(entry)).join(',').length, 'usual entries take much less room');
     });
 
     it('appends to a log in place, whatever its characters, and reads it back in order', async () => {

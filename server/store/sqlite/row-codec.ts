@@ -4,6 +4,7 @@
  * same order; the derived columns are plain numbers and strings for the indexes.
  */
 import { fromEjsonText, toEjsonText } from '../../../shared/ejson-text.ts';
+import { jobLogLevels, type LogLevel } from '../../../shared/constants.ts';
 import type { JobLogEntry } from '../../../shared/job-doc.ts';
 import { jobDocKeys } from '../../../shared/job-doc.ts';
 import type { JobChanges, StoredChain, StoredJob } from '../job-store.ts';
@@ -72,15 +73,41 @@ export function decodeChain(row: { links: string; doc: string }): StoredChain {
 
 /**
  * Log entries as a row's log column keeps them: the items of a JSON array without its
- * brackets, so that appending is concatenating (with a comma when the log is not empty).
+ * brackets, so that appending is concatenating (with a comma when the log is not empty). An
+ * entry of the usual shape is an array `[time ms, runId, level index, message, data?]`, half
+ * the size of the entry as an EJSON object (a job writes five or more); anything else (another
+ * key, an unknown level, a Meteor app's odd entry) is kept as the EJSON object it is.
  */
 export function encodeLogItems(entries: readonly JobLogEntry[]): string {
-  return entries.map((entry) => toEjsonText(entry)).join(',');
+  return entries.map((entry) => toEjsonText(compactLogEntry(entry) ?? entry)).join(',');
 }
 
-/** A row's log column as entries. */
+/** A row's log column as entries, whichever way each was kept. */
 export function decodeLog(items: string): JobLogEntry[] {
-  return fromEjsonText(`[${items}]`) as JobLogEntry[];
+  return (fromEjsonText(`[${items}]`) as unknown[]).map((item) => (Array.isArray(item) ? expandLogEntry(item) : (item as JobLogEntry)));
+}
+
+/** The array form of an entry, if it has exactly the usual keys, in the usual order, with valid values. */
+function compactLogEntry(entry: JobLogEntry): unknown[] | undefined {
+  const level = jobLogLevels.indexOf(entry.level);
+  const shape = entry.data === undefined ? 'time,runId,level,message' : 'time,runId,level,message,data';
+  if (Object.keys(entry).join() !== shape || level === -1 || typeof entry.message !== 'string') return undefined;
+  if (!(entry.time instanceof Date) || Number.isNaN(entry.time.getTime())) return undefined;
+  if (entry.runId !== null && typeof entry.runId !== 'string') return undefined;
+  const compact: unknown[] = [entry.time.getTime(), entry.runId, level, entry.message];
+  if (entry.data !== undefined) compact.push(entry.data);
+  return compact;
+}
+
+function expandLogEntry([time, runId, level, message, data]: unknown[]): JobLogEntry {
+  const entry: JobLogEntry = {
+    time: new Date(time as number),
+    runId: runId as string | null,
+    level: jobLogLevels[level as number] as LogLevel,
+    message: message as string,
+  };
+  if (data !== undefined) entry.data = data as Record<string, unknown>;
+  return entry;
 }
 
 /** The row of a document; throws when a field the indexes need has the wrong type. */
