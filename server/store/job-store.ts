@@ -140,6 +140,10 @@ export interface JobStore {
   /** Committed chains by id, in no particular order; missing ids are skipped. */
   getChains(ids: readonly string[]): Promise<StoredChain[]>;
   list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]>;
+  /**
+   * Jobs by type and status, as of a moment when every commit has been told to the `onCommit`
+   * listeners: a listener may keep counting from them with the changes that follow.
+   */
   counts(): Promise<QueueCounts>;
   /** The earliest `after` among waiting jobs without pending depends, if any. */
   nextPromotionTime(): Promise<Date | undefined>;

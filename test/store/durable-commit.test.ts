@@ -106,6 +106,29 @@ describe('group commit with a durability function', () => {
     await queue.close('done');
   });
 
+  it('runs a quiesced read only once every committed batch is announced, holding later batches', async () => {
+    const syncs = manualSyncs();
+    const queue = new GroupCommitQueue(db, syncs.durability);
+    const announced: number[] = [];
+    const observer = { batchCommitted: (batch: number) => announced.push(batch), batchAborted: () => undefined };
+    const first = queue.enqueue({ run: insert(1), observer });
+    const firstSync = await syncs.next();
+    // Committed, not yet announced: a read now would see row 1 before its change is told.
+    let readSaw: number[] | undefined;
+    const read = queue.quiesced(() => (readSaw = rows()));
+    const later = queue.enqueue({ run: insert(2), observer });
+    assert.equal(await settledYet(read), false, 'the read waits for the batch in sync');
+    firstSync.finish();
+    await first;
+    assert.deepEqual(await read, [1]);
+    assert.deepEqual(readSaw, [1]);
+    assert.deepEqual(announced, [1], 'the read came after the announcement, and before the next batch');
+    (await syncs.next()).finish();
+    await later;
+    assert.deepEqual(rows(), [1, 2]);
+    await queue.close('done');
+  });
+
   it('rejects the batch of a failed sync and refuses every later work with the reason', async () => {
     const syncs = manualSyncs();
     const queue = new GroupCommitQueue(db, syncs.durability);

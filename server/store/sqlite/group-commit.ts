@@ -62,6 +62,8 @@ export class GroupCommitQueue {
   /** Settles when the last committed batch has settled; never rejects. */
   #settled: Promise<void> = Promise.resolve();
   #batchListener: ((transactions: number, seconds: number) => void) | undefined;
+  /** Reads in `quiesced`: while any is, no batch starts. */
+  #holds = 0;
 
   /**
    * @param durability How a commit is made durable once written; without it a commit is
@@ -104,6 +106,25 @@ export class GroupCommitQueue {
     });
   }
 
+  /**
+   * Runs `read` at a moment when no batch is being written and every committed batch is durable
+   * and told to its observers: what it reads is then exactly what the observers have heard of,
+   * a baseline that the changes announced afterwards can be added to (counts kept by deltas).
+   * A read on the read-only connection at another moment may see a batch committed but not yet
+   * announced, whose changes would then be counted twice. Writes wait meanwhile (a sync at most).
+   */
+  async quiesced<T>(read: () => T): Promise<T> {
+    this.#holds += 1;
+    try {
+      while (this.#draining) await new Promise<void>((resolve) => this.#batchEndWaiters.push(resolve));
+      await this.#settled;
+      return read();
+    } finally {
+      this.#holds -= 1;
+      if (this.#holds === 0 && this.#queue.length > 0) this.#schedule();
+    }
+  }
+
   /** Told of each batch once it is durable: how many transactions it held, and how long it took. */
   onBatchDurable(listener: (transactions: number, seconds: number) => void): void {
     this.#batchListener = listener;
@@ -128,7 +149,7 @@ export class GroupCommitQueue {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#draining) return;
+    if (this.#scheduled || this.#draining || this.#holds > 0) return;
     this.#scheduled = true;
     // setImmediate, not a microtask: every call made during this turn of the event loop
     // (a burst of method calls from many sockets) joins the same batch.
@@ -137,6 +158,8 @@ export class GroupCommitQueue {
 
   async #drain(): Promise<void> {
     this.#scheduled = false;
+    // A quiesced read began after this drain was scheduled: it schedules it again when done.
+    if (this.#holds > 0) return;
     const batch = this.#queue;
     // Works queued while this batch runs go to the next one.
     this.#queue = [];

@@ -160,7 +160,7 @@ function configureWriter(db: Database): void {
     // When the log starts over after a burst, it shrinks back to this size (64 MiB).
     db.pragma('journal_size_limit = 67108864');
   }
-  // The schema has no foreign keys: removals delete logs and dependency rows explicitly, in
+  // The schema has no foreign keys: removals delete dependency rows explicitly, in
   // the same transaction, which keeps "removing an antecedent leaves dependents waiting".
   db.pragma('foreign_keys = OFF');
 }

@@ -145,13 +145,19 @@ export class SqliteJobStore implements JobStore, BatchObserver {
       .map((row) => decodeDoc(row.doc));
   }
 
+  /**
+   * Counts as of a moment when every commit has been told to the `onCommit` listeners, so that
+   * a listener may count on from them (the stats publication does).
+   */
   async counts(): Promise<QueueCounts> {
     this.#checkOpen();
-    const counts: QueueCounts = {};
-    for (const { type, status, n } of this.#reads.counts()) {
-      (counts[type] ??= {})[status] = n;
-    }
-    return counts;
+    return this.#database.queue.quiesced(() => {
+      const counts: QueueCounts = {};
+      for (const { type, status, n } of this.#reads.counts()) {
+        (counts[type] ??= {})[status] = n;
+      }
+      return counts;
+    });
   }
 
   async nextPromotionTime(): Promise<Date | undefined> {
