@@ -45,7 +45,7 @@ const noOptions = z.strictObject({}).optional();
 export const cumulusLimits = {
   /** Longest a getWork or outcomes call may wait. */
   maxWaitMs: 60_000,
-  /** Most jobs in one jobSaveMany, jobDoneMany, reclaimRuns or jobWatch call, and chains in one chainWatch. */
+  /** Most jobs in one jobSaveMany, jobDoneMany, reclaimRuns, releaseRuns or jobWatch call, and chains in one chainWatch. */
   maxBatch: 1000,
 } as const;
 
@@ -221,6 +221,15 @@ export const jobMethods = {
    * those runIds.
    */
   reclaimRuns: spec(
+    ['runs'],
+    [z.array(z.strictObject({ id, runId: id })).max(cumulusLimits.maxBatch)],
+    'worker',
+  ),
+  /**
+   * Cumulus extension: a worker gives back runs it claimed but will not start (it is shutting
+   * down); they are requeued at once, the attempt given back. Answers the ids released.
+   */
+  releaseRuns: spec(
     ['runs'],
     [z.array(z.strictObject({ id, runId: id })).max(cumulusLimits.maxBatch)],
     'worker',

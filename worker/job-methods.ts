@@ -38,6 +38,7 @@ export interface MethodResults {
   jobFail: boolean;
   jobSaveMany: (string | null)[];
   reclaimRuns: string[];
+  releaseRuns: string[];
   chainSubmit: ChainSubmitted;
   chainWatch: ChainWatchAnswer;
   jobWatch: JobWatchAnswer;

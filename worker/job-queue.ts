@@ -342,7 +342,7 @@ export class JobQueue<D extends JobData = JobData> {
 
   /**
    * Queues claimed jobs. Jobs a request still under way brings after shutdown began are run
-   * while a soft shutdown is in progress, and otherwise given back (failed, as queued jobs are).
+   * while a soft shutdown is in progress, and otherwise given back unstarted (`#giveBack`).
    * A document no job can be made of is reported and skipped.
    */
   #accept(docs: readonly JobDoc[]): void {
@@ -359,7 +359,7 @@ export class JobQueue<D extends JobData = JobData> {
     if (jobs.length === 0) return;
     const softInProgress = this.#stopping === 'soft' && this.#shutdownDone !== undefined;
     if (this.#stopping !== undefined && !softInProgress) {
-      this.#failAtShutdown(jobs);
+      this.#giveBack(jobs);
       return;
     }
     this.#queued.push(...jobs);
@@ -595,6 +595,22 @@ export class JobQueue<D extends JobData = JobData> {
     this.#process();
     this.#checkShutdown();
     return this.#shutdownPromise;
+  }
+
+  /**
+   * Jobs claimed for the queue after its shutdown began (a waiting getWork answered late) were
+   * never started: they go back to the server at once with `releaseRuns`, their attempt given
+   * back, instead of being failed (a retry much later, or a final failure). A server without
+   * `releaseRuns` gets them failed, as upstream's queues do.
+   */
+  #giveBack(jobs: readonly Job<D>[]): void {
+    const released = callJobMethod(this.#handle, 'releaseRuns', [jobs.map(runOf)]).then(
+      () => {
+        for (const job of jobs) markReported(job);
+      },
+      () => this.#failAtShutdown(jobs),
+    );
+    this.#background(released);
   }
 
   #failAtShutdown(jobs: readonly Job<D>[]): void {

@@ -3,7 +3,9 @@
  * the connection that claimed it (`_private.claimedBy`), so that when that connection dies its
  * running jobs can be requeued, and a worker that reconnected in time can take them back.
  */
+import type { JobLogEntry } from '../../shared/job-doc.ts';
 import type { MethodParams } from '../../shared/methods.ts';
+import type { JobTransaction, StoredJob } from '../store/job-store.ts';
 import { claimingTransaction } from './claim-work.ts';
 import type { Caller, JobContext } from './context.ts';
 import { resetProgress } from './job-docs.ts';
@@ -55,21 +57,49 @@ export async function requeueLostRuns(
     for (const job of running) {
       const claimedBy = job._private?.claimedBy;
       if (claimedBy === undefined || !isLost(claimedBy)) continue;
-      const changes = {
-        status: 'waiting' as const,
-        runId: null,
-        retries: job.retries + 1,
-        workTimeout: undefined,
-        expiresAfter: undefined,
-        progress: resetProgress(),
-        updated: now,
-        _private: undefined,
-      };
-      if (!(await tx.update(job._id, changes, { statuses: ['running'], runId: job.runId }))) continue;
-      await tx.appendLog(job._id, [logMessages.requeued(now, job.runId)]);
-      requeued.push(job._id);
+      if (await putBack(tx, job, now, logMessages.requeued(now, job.runId))) requeued.push(job._id);
     }
     if (requeued.length > 0) await readyJobs(ctx, tx, requeued);
     return requeued.length;
   });
+}
+
+/**
+ * releaseRuns(runs [{id, runId}] ≤ 1000) → ids given back (docs/PROTOCOL.md §7.14). A worker
+ * gives back runs it claimed but will not start (it is shutting down): each goes back to the
+ * queue as a lost connection's run does, the attempt given back. Guard: running, the same
+ * runId, and claimed by the calling connection (any, for the server's own calls).
+ * Log: `Released: the worker gave the job back` (the runId), then `Promoted to ready`.
+ * Feed: running → waiting → ready.
+ */
+export async function releaseRuns(ctx: JobContext, [runs]: MethodParams<'releaseRuns'>, caller: Caller): Promise<string[]> {
+  return ctx.store.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const released: string[] = [];
+    for (const run of runs) {
+      const job = await tx.get(run.id);
+      if (job?.status !== 'running' || job.runId !== run.runId || released.includes(run.id)) continue;
+      if (caller.connectionId !== null && job._private?.claimedBy !== caller.connectionId) continue;
+      if (await putBack(tx, job, now, logMessages.released(now, run.runId))) released.push(run.id);
+    }
+    if (released.length > 0) await readyJobs(ctx, tx, released);
+    return released;
+  });
+}
+
+/** A running job back to waiting, its attempt given back, its run, lease and progress gone. */
+async function putBack(tx: JobTransaction, job: StoredJob, now: Date, entry: JobLogEntry): Promise<boolean> {
+  const changes = {
+    status: 'waiting' as const,
+    runId: null,
+    retries: job.retries + 1,
+    workTimeout: undefined,
+    expiresAfter: undefined,
+    progress: resetProgress(),
+    updated: now,
+    _private: undefined,
+  };
+  if (!(await tx.update(job._id, changes, { statuses: ['running'], runId: job.runId }))) return false;
+  await tx.appendLog(job._id, [entry]);
+  return true;
 }

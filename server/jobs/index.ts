@@ -7,7 +7,7 @@ import { jobCancel, jobPause, jobReady, jobRemove, jobRestart, jobResume } from 
 import { jobDone, jobDoneMany, jobFail, jobLog, jobProgress } from './job-run.ts';
 import { jobRerun } from './job-rerun.ts';
 import { jobSave, jobSaveMany } from './job-save.ts';
-import { reclaimRuns } from './claims.ts';
+import { reclaimRuns, releaseRuns } from './claims.ts';
 import { chainSubmit } from './chains.ts';
 import { chainWatch, jobWatch, outcomes } from './outcomes.ts';
 import { shutdownJobServer, startJobServer } from './server-control.ts';
@@ -36,6 +36,7 @@ export const jobOperations = {
   jobFail,
   jobSaveMany,
   reclaimRuns,
+  releaseRuns,
   chainSubmit,
   chainWatch,
   jobWatch,

@@ -31,6 +31,7 @@ export const logMessages = {
   antecedentRemoved: (time: Date, antecedentId: string) => entry(time, null, 'warning', `Antecedent job ${antecedentId} removed`),
   antecedentCancelled: (time: Date) => entry(time, null, 'info', 'Antecedent job cancelled before save'),
   requeued: (time: Date, runId: string | null) => entry(time, runId, 'warning', "Requeued: the worker's connection was lost"),
+  released: (time: Date, runId: string) => entry(time, runId, 'info', 'Released: the worker gave the job back'),
 } as const;
 
 /** The `err.value` of failures the server itself causes. */
