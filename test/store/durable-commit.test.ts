@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Sqlite from 'better-sqlite3';
-import { Checkpointer } from '../../server/store/sqlite/checkpointer.ts';
+import { Checkpointer, type CheckpointerOptions } from '../../server/store/sqlite/checkpointer.ts';
 import { GroupCommitQueue } from '../../server/store/sqlite/group-commit.ts';
 import { SqliteDatabase } from '../../server/store/sqlite/sqlite-database.ts';
 import { SqliteJobStore } from '../../server/store/sqlite/sqlite-job-store.ts';
@@ -167,6 +167,18 @@ describe('checkpoints of a SQLite file', () => {
     }
   }
 
+  /** A database holding one job, whose own checkpoints are held off: only the checkpointer under test copies the log. */
+  async function databaseWithOneJob(): Promise<SqliteDatabase> {
+    const database = SqliteDatabase.open(file, { checkpointIntervalMs: 3_600_000 });
+    await new SqliteJobStore(database, 'queue', async () => {}).transaction((tx) => tx.insert(makeJob(), []));
+    return database;
+  }
+
+  /** A checkpointer of `database` that checkpoints as soon as told, with its thread's script given. */
+  function checkpointerUnderTest(database: SqliteDatabase, options: Pick<CheckpointerOptions, 'restartFrames' | 'onError' | 'script'>): Checkpointer {
+    return new Checkpointer({ path: file, busyTimeoutMs: 1000, intervalMs: 0, writer: database.writer, ...options });
+  }
+
   /** The frames (pages) the write-ahead log holds now, read by a connection of its own. */
   function framesInLog(): number {
     const db = new Sqlite(file);
@@ -200,15 +212,9 @@ describe('checkpoints of a SQLite file', () => {
   });
 
   it('has the writer catch up when a checkpoint leaves the log long, so that the log starts over', async () => {
-    // The database's own checkpoints are held off: only the checkpointer under test runs.
-    const database = SqliteDatabase.open(file, { checkpointIntervalMs: 3_600_000 });
-    await new SqliteJobStore(database, 'queue', async () => {}).transaction((tx) => tx.insert(makeJob(), []));
-    const checkpointer = new Checkpointer({
-      path: file,
-      busyTimeoutMs: 1000,
-      intervalMs: 0,
+    const database = await databaseWithOneJob();
+    const checkpointer = checkpointerUnderTest(database, {
       restartFrames: 64,
-      writer: database.writer,
       onError: (error) => assert.fail(error),
       script: new URL('./fixtures/lagging-checkpoint-worker.mjs', import.meta.url),
     });
@@ -229,16 +235,10 @@ describe('checkpoints of a SQLite file', () => {
   });
 
   it('falls back to checkpointing on the writer when its thread cannot run, and says so', async () => {
-    // The database's own checkpoints are held off: only the checkpointer under test copies the log.
-    const database = SqliteDatabase.open(file, { checkpointIntervalMs: 3_600_000 });
-    await new SqliteJobStore(database, 'queue', async () => {}).transaction((tx) => tx.insert(makeJob(), []));
+    const database = await databaseWithOneJob();
     const errors: Error[] = [];
-    const checkpointer = new Checkpointer({
-      path: file,
-      busyTimeoutMs: 1000,
-      intervalMs: 0,
+    const checkpointer = checkpointerUnderTest(database, {
       restartFrames: 4096,
-      writer: database.writer,
       onError: (error) => errors.push(error),
       script: new URL('./no-such-checkpoint-worker.mjs', import.meta.url),
     });
