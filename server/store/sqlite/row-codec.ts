@@ -6,8 +6,7 @@
 import { fromEjsonText, toEjsonText } from '../../../shared/ejson-text.ts';
 import { jobLogLevels, type LogLevel } from '../../../shared/constants.ts';
 import type { JobLogEntry } from '../../../shared/job-doc.ts';
-import { jobDocKeys } from '../../../shared/job-doc.ts';
-import type { JobChanges, StoredChain, StoredJob } from '../job-store.ts';
+import type { StoredChain, StoredJob } from '../job-store.ts';
 
 /** The indexed copies of a document's fields, named as the SQL parameters. */
 export interface IndexColumns {
@@ -146,41 +145,3 @@ function timeOf(job: StoredJob, field: 'retryUntil' | 'after' | 'created' | 'upd
   return value.getTime();
 }
 
-/**
- * The document with `changes` applied: a key set to `undefined` is removed, `_id` never
- * changes. Existing keys keep their place; a key the document did not have goes where a
- * freshly built document would have it (the order of `jobDocKeys`), so documents read the
- * same whichever way they were made.
- */
-export function mergeChanges(doc: StoredJob, changes: JobChanges): StoredJob {
-  const merged: Record<string, unknown> = { ...doc };
-  const added: string[] = [];
-  for (const [key, value] of Object.entries(changes)) {
-    if (key === '_id') continue;
-    if (value === undefined) {
-      delete merged[key];
-    } else {
-      if (!Object.hasOwn(merged, key)) added.push(key);
-      merged[key] = value;
-    }
-  }
-  return (added.length === 0 ? merged : withKeysInPlace(merged, added)) as unknown as StoredJob;
-}
-
-const keyRank = new Map<string, number>(jobDocKeys.map((key, index) => [key, index]));
-
-/** `object` rebuilt with each of `addedKeys` moved before the first key that follows it canonically. */
-export function withKeysInPlace<T extends object>(object: T, addedKeys: readonly string[]): T {
-  const added = new Set(addedKeys);
-  const order = Object.keys(object).filter((key) => !added.has(key));
-  for (const key of addedKeys) {
-    const rank = keyRank.get(key) ?? Infinity;
-    const before = order.findIndex((other) => (keyRank.get(other) ?? Infinity) > rank);
-    if (before === -1) order.push(key);
-    else order.splice(before, 0, key);
-  }
-  const source = object as Record<string, unknown>;
-  const result: Record<string, unknown> = {};
-  for (const key of order) result[key] = source[key];
-  return result as T;
-}

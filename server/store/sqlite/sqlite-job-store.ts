@@ -15,10 +15,12 @@ import type {
   StoredChain,
   StoredJob,
 } from '../job-store.ts';
-import { ChangeRecorder, collapseChanges } from './change-collector.ts';
+import { ChangeRecorder, collapseChanges } from '../change-collector.ts';
+import { CommitListeners } from '../commit-listeners.ts';
 import type { BatchObserver } from './group-commit.ts';
 import { JobQueries, type JobRow } from './job-queries.ts';
-import { decodeChain, decodeDoc, decodeLog, withKeysInPlace } from './row-codec.ts';
+import { withKeysInPlace } from '../job-changes.ts';
+import { decodeChain, decodeDoc, decodeLog } from './row-codec.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
 import { SqliteTransaction } from './sqlite-transaction.ts';
 
@@ -31,7 +33,7 @@ export class SqliteJobStore implements JobStore, BatchObserver {
   readonly #database: SqliteDatabase;
   readonly #writes: JobQueries;
   readonly #reads: JobQueries;
-  readonly #listeners = new Set<{ name: string; listener: (changes: readonly JobChange[]) => void }>();
+  readonly #listeners: CommitListeners;
   /**
    * The changes of this store's transactions kept, by batch: a batch is told to the listeners
    * once it is durable, while the next one may already be writing.
@@ -40,7 +42,6 @@ export class SqliteJobStore implements JobStore, BatchObserver {
   /** Transactions queued and not yet settled, for `close()` to wait on. */
   readonly #pending = new Set<Promise<unknown>>();
   readonly #release: () => Promise<void>;
-  readonly #logger: Logger;
   #closing: Promise<void> | undefined;
 
   /**
@@ -57,7 +58,7 @@ export class SqliteJobStore implements JobStore, BatchObserver {
     this.root = root;
     this.#database = database;
     this.#release = release;
-    this.#logger = logger;
+    this.#listeners = new CommitListeners(root, logger);
     this.#writes = new JobQueries(database.writer, root);
     this.#reads = database.isMemory ? this.#writes : new JobQueries(database.reader, root);
   }
@@ -167,12 +168,7 @@ export class SqliteJobStore implements JobStore, BatchObserver {
   }
 
   onCommit(listener: (changes: readonly JobChange[]) => void, name = 'commit listener'): () => void {
-    // An entry of its own, so the same function subscribed twice is called twice and unsubscribed once.
-    const entry = { name, listener };
-    this.#listeners.add(entry);
-    return () => {
-      this.#listeners.delete(entry);
-    };
+    return this.#listeners.add(listener, name);
   }
 
   /**
@@ -191,17 +187,7 @@ export class SqliteJobStore implements JobStore, BatchObserver {
   batchCommitted(batch: number): void {
     const recorders = this.#batchRecorders.get(batch) ?? [];
     this.#batchRecorders.delete(batch);
-    const changes = collapseChanges(recorders.flatMap((recorder) => recorder.changes));
-    if (changes.length === 0) return;
-    for (const { name, listener } of [...this.#listeners]) {
-      try {
-        listener(changes);
-      } catch (error) {
-        // The commit has happened: the transactions must still resolve, and the other
-        // listeners must still hear of it. The failure is the listener's own.
-        this.#logger.error({ err: error, listener: name, root: this.root }, 'a commit listener failed');
-      }
-    }
+    this.#listeners.tell(collapseChanges(recorders.flatMap((recorder) => recorder.changes)));
   }
 
   /** @internal Part of `BatchObserver`: nothing of the batch was written. */

@@ -7,7 +7,7 @@ import type { JobStatus } from '../../../shared/constants.ts';
 import type { JobLogEntry } from '../../../shared/job-doc.ts';
 import type { ChainStatus } from '../../../shared/chains.ts';
 import type { ChainChanges, JobChanges, JobFilter, JobTransaction, StoredChain, StoredJob, UpdateGuard } from '../job-store.ts';
-import type { ChangeRecorder } from './change-collector.ts';
+import type { ChangeRecorder } from '../change-collector.ts';
 import type { ClaimRow, JobQueries, JobRow } from './job-queries.ts';
 import {
   type IndexColumns,
@@ -20,8 +20,8 @@ import {
   encodeLogItems,
   indexColumns,
   jobColumns,
-  mergeChanges,
 } from './row-codec.ts';
+import { mergeChanges } from '../job-changes.ts';
 
 /**
  * An update not yet written: most updates are followed by a log entry for the same job

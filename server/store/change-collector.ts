@@ -3,8 +3,8 @@
  * changes as it makes them; they join the batch only if the transaction is kept, and reach the
  * listeners only once the batch is committed.
  */
-import type { JobStatus } from '../../../shared/constants.ts';
-import type { JobChange, StoredJob } from '../job-store.ts';
+import type { JobStatus } from '../../shared/constants.ts';
+import type { JobChange, StoredJob } from './job-store.ts';
 
 /** The changes of one transaction, in the order they were made. */
 export class ChangeRecorder {

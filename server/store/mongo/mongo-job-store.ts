@@ -1,0 +1,193 @@
+/**
+ * `JobStore` for one collection root of a MongoDB database: jobs in `<root>.jobs` in
+ * jobCollection's shape (job-document.ts), chains in `<root>.chains`. Writes run in
+ * multi-document transactions grouped by the commit queue; this server's commits are told to
+ * the listeners when they commit, other writers' through the change follower.
+ */
+import type { JobDoc } from '../../../shared/job-doc.ts';
+import { createLogger, type Logger } from '../../logger.ts';
+import type { ChangeRecorder } from '../change-collector.ts';
+import { collapseChanges } from '../change-collector.ts';
+import { CommitListeners } from '../commit-listeners.ts';
+import type {
+  JobChange,
+  JobFilter,
+  JobStore,
+  JobTransaction,
+  ListOptions,
+  QueueCounts,
+  ReadOptions,
+  StoredChain,
+  StoredJob,
+} from '../job-store.ts';
+import { ChangeFollower } from './change-follower.ts';
+import { chainFromDocument, jobFromDocument, shapeProblem } from './job-document.ts';
+import type { ClientLike, CollectionLike, DbLike } from './mongo-api.ts';
+import { type CommitQueueOptions, MongoCommitQueue } from './mongo-commit-queue.ts';
+import { jobSelector, type MongoCollections } from './mongo-transaction.ts';
+
+export interface MongoJobStoreOptions {
+  logger?: Logger;
+  commits?: Partial<CommitQueueOptions>;
+  /** Follow other writers' changes with a change stream (needs a replica set). Default true. */
+  followChanges?: boolean;
+  /** Pause before a failed change stream is opened again, in ms. */
+  reopenDelayMs?: number;
+  /** Told of each committed batch: how many transactions, and how long its commit took. */
+  onCommitBatch?: (transactions: number, seconds: number) => void;
+}
+
+export class MongoJobStore implements JobStore {
+  readonly root: string;
+  readonly #jobs: CollectionLike;
+  readonly #chains: CollectionLike;
+  readonly #queue: MongoCommitQueue;
+  readonly #follower: ChangeFollower | undefined;
+  readonly #listeners: CommitListeners;
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #logger: Logger;
+  readonly #skipped = new Map<string, unknown>();
+  #lastSeq = 0;
+  #closing: Promise<void> | undefined;
+
+  constructor(client: ClientLike, db: DbLike, root: string, options: MongoJobStoreOptions = {}) {
+    this.root = root;
+    this.#logger = options.logger ?? createLogger();
+    this.#listeners = new CommitListeners(root, this.#logger);
+    this.#jobs = db.collection(`${root}.jobs`);
+    this.#chains = db.collection(`${root}.chains`);
+    const collections: MongoCollections = {
+      jobs: this.#jobs,
+      chains: this.#chains,
+      nextSeq: () => this.#nextSeq(),
+      skipped: this.#skipped,
+      skip: (id, problem) => this.#skip(id, problem),
+    };
+    this.#queue = new MongoCommitQueue(
+      client,
+      collections,
+      (recorders, seconds) => {
+        this.#tell(recorders);
+        options.onCommitBatch?.(recorders.length, seconds);
+      },
+      options.commits,
+    );
+    if (options.followChanges !== false) {
+      this.#follower = new ChangeFollower(this.#jobs, {
+        ownSessions: this.#queue.ownSessions,
+        deliver: (changes) => this.#listeners.tell(changes),
+        logger: this.#logger,
+        ...(options.reopenDelayMs === undefined ? {} : { reopenDelayMs: options.reopenDelayMs }),
+      });
+      this.#follower.start();
+    }
+  }
+
+  /** How many times the change stream was opened again after failing. */
+  get changeStreamReopens(): number {
+    return this.#follower?.reopened ?? 0;
+  }
+
+  transaction<T>(work: (tx: JobTransaction) => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError());
+    const result = this.#queue.enqueue({ run: (tx) => work(tx) });
+    this.#pending.add(result);
+    const forget = () => this.#pending.delete(result);
+    result.then(forget, forget);
+    return result;
+  }
+
+  async getJobs(ids: readonly string[], options: ReadOptions = {}): Promise<JobDoc[]> {
+    this.#checkOpen();
+    const projection: Record<string, 0> = {};
+    if (options.log !== true) projection.log = 0;
+    if (options.failures !== true) projection.failures = 0;
+    const docs = await this.#jobs.find({ _id: { $in: [...new Set(ids)] } }, { projection }).toArray();
+    const jobs: JobDoc[] = [];
+    for (const doc of docs) {
+      const problem = shapeProblem(doc);
+      if (problem === undefined) jobs.push(jobFromDocument(doc, { log: options.log === true, failures: options.failures === true }));
+      else this.#skip(doc._id, problem);
+    }
+    return jobs;
+  }
+
+  async getChains(ids: readonly string[]): Promise<StoredChain[]> {
+    this.#checkOpen();
+    const docs = await this.#chains.find({ _id: { $in: [...new Set(ids)] } }, { projection: { _seq: 0 } }).toArray();
+    return docs.map(chainFromDocument);
+  }
+
+  async list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]> {
+    this.#checkOpen();
+    const limit = Math.max(0, Math.floor(options.limit));
+    if (limit === 0) return [];
+    const sort = options.order === 'updated-desc' ? { updated: -1, _id: -1 } : { created: 1, _seq: 1 };
+    const docs = await this.#jobs.find(jobSelector(filter), { projection: { log: 0 }, sort, limit }).toArray();
+    return docs.filter((doc) => shapeProblem(doc) === undefined).map((doc) => jobFromDocument(doc));
+  }
+
+  /**
+   * Counts as of a moment when each of this server's commits has been told to the listeners.
+   * Other writers' changes arrive through the change stream a moment after they are visible,
+   * so a listener counting on from here may see one of them twice (docs/PROTOCOL.md §7.15).
+   */
+  async counts(): Promise<QueueCounts> {
+    this.#checkOpen();
+    return this.#queue.quiesced(async () => {
+      const groups = await this.#jobs.aggregate([{ $group: { _id: { type: '$type', status: '$status' }, n: { $sum: 1 } } }]).toArray();
+      const counts: QueueCounts = {};
+      for (const { _id: key, n } of groups as { _id: { type: unknown; status: unknown }; n: number }[]) {
+        if (typeof key.type !== 'string' || typeof key.status !== 'string') continue;
+        (counts[key.type] ??= {})[key.status as keyof QueueCounts[string]] = n;
+      }
+      return counts;
+    });
+  }
+
+  async nextPromotionTime(): Promise<Date | undefined> {
+    this.#checkOpen();
+    const [next] = await this.#jobs
+      .find({ status: 'waiting', depends: { $size: 0 } }, { sort: { after: 1 }, limit: 1, projection: { after: 1 } })
+      .toArray();
+    return next?.after instanceof Date ? next.after : undefined;
+  }
+
+  onCommit(listener: (changes: readonly JobChange[]) => void, name = 'commit listener'): () => void {
+    return this.#listeners.add(listener, name);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled(this.#pending);
+      await this.#follower?.stop();
+      await this.#queue.close();
+    })();
+    return this.#closing;
+  }
+
+  /** Insertion order: milliseconds × 1024 plus a counter, increasing within this server. */
+  #nextSeq(): number {
+    this.#lastSeq = Math.max(this.#lastSeq + 1, Date.now() * 1024);
+    return this.#lastSeq;
+  }
+
+  #skip(id: unknown, problem: string): void {
+    const key = String(id);
+    if (this.#skipped.has(key)) return;
+    this.#skipped.set(key, id);
+    this.#logger.warn({ root: this.root, jobId: key, problem }, 'a document of the jobs collection is not a job; it is skipped');
+  }
+
+  #tell(recorders: readonly ChangeRecorder[]): void {
+    this.#listeners.tell(collapseChanges(recorders.flatMap((recorder) => recorder.changes)));
+  }
+
+  #checkOpen(): void {
+    if (this.#closing !== undefined) throw this.#closedError();
+  }
+
+  #closedError(): Error {
+    return new Error(`The job store of "${this.root}" is closed`);
+  }
+}
