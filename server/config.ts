@@ -12,6 +12,7 @@ import { jobLimitDefaults } from './jobs/context.ts';
 import { schedulerDefaults } from './jobs/scheduler.ts';
 import { logLevels } from './logger.ts';
 import { publicationDefaults, type PublicationOptions } from './publications/publication-options.ts';
+import { mongoLeaseDefaults } from './store/mongo/mongo-leases.ts';
 
 export interface TokenGrant {
   /** The user id a connection logged in with this token gets. */
@@ -38,10 +39,13 @@ export interface Config {
   shutdownGraceMs: number;
   /**
    * How long the running jobs of a lost worker connection stay claimed, so the worker may
-   * reconnect and take them back, before they are requeued (ms). Also the wait, at start, before
-   * the jobs left running by a previous run of the server are requeued.
+   * reconnect and take them back, before they are requeued (ms). Also how long a server must
+   * have been gone (a previous run of this one, or another sharing the database) before the
+   * jobs it left running are requeued.
    */
   requeueGraceMs: number;
+  /** MongoDB: how long to look for a reachable server, and how long a server lease lasts. */
+  mongo: { timeoutMs: number; leaseMs: number };
   /** How live queries batch their changes (docs/PROTOCOL.md §7.6). */
   publications: PublicationOptions;
   /** How deep jobs may call jobs (chains submitted by handlers, docs/PROTOCOL.md §7.9). */
@@ -73,7 +77,7 @@ export const variables = {
   HOST: { default: '127.0.0.1', help: 'interface to listen on' },
   DATABASE_URL: {
     default: 'sqlite:./data/cumulus.db',
-    help: '`sqlite:<file>` or `sqlite::memory:` (`mongodb://…` is planned, refused for now)',
+    help: '`sqlite:<file>`, `sqlite::memory:`, or `mongodb://…` / `mongodb+srv://…` (a replica set; see "Scaling out")',
   },
   CUMULUS_COLLECTIONS: { default: defaultRoot, help: 'comma-separated collection roots' },
   CUMULUS_TOKENS: {
@@ -86,7 +90,15 @@ export const variables = {
   },
   CUMULUS_REQUEUE_GRACE_MS: {
     default: '10000',
-    help: "a worker connection that is lost has its running jobs requeued after this long (also how long a restarted server waits before requeuing its previous run's orphans)",
+    help: "a worker connection that is lost has its running jobs requeued after this long (also how long a server must have been gone, a restarted one's previous run included, before its running jobs are requeued)",
+  },
+  CUMULUS_MONGO_TIMEOUT_MS: {
+    default: '10000',
+    help: 'MongoDB: how long to look for a reachable server, at start (then the start fails with a message naming the hosts) and for each operation',
+  },
+  CUMULUS_SERVER_LEASE_MS: {
+    default: String(mongoLeaseDefaults.ttlMs),
+    help: "MongoDB: a server that has not renewed its lease for this long is gone: another server takes over its duties, and its running jobs are requeued after the grace",
   },
   CUMULUS_PROMOTE_INTERVAL_MS: {
     default: String(schedulerDefaults.promoteIntervalMs),
@@ -151,6 +163,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMessageBytes: parse('CUMULUS_MAX_MESSAGE_BYTES', integer(1024, 1024 * 1024 * 1024)),
     shutdownGraceMs: parse('CUMULUS_SHUTDOWN_GRACE_MS', integer(0, 3_600_000)),
     requeueGraceMs: parse('CUMULUS_REQUEUE_GRACE_MS', integer(0, 86_400_000)),
+    mongo: {
+      timeoutMs: parse('CUMULUS_MONGO_TIMEOUT_MS', integer(100, 600_000)),
+      leaseMs: parse('CUMULUS_SERVER_LEASE_MS', integer(100, 3_600_000)),
+    },
     publications: {
       throttleMs: parse('CUMULUS_PUBLICATION_THROTTLE_MS', integer(0, 60_000)),
       messagesPerSecond: parse('CUMULUS_PUBLICATION_MESSAGES_PER_S', integer(100, 100_000_000)),

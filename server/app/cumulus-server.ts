@@ -20,13 +20,15 @@ import { LiveJobs } from '../publications/live-jobs.ts';
 import { LiveStats } from '../publications/live-stats.ts';
 import { registerStatsPublication } from '../publications/stats-publication.ts';
 import type { JobStore } from '../store/job-store.ts';
-import { openStores } from '../store/open-store.ts';
+import { openStores, type StoreOpener } from '../store/open-store.ts';
 import { registerJobMethods } from './job-methods.ts';
 import { Teardown } from './teardown.ts';
 
 export interface ServerDeps {
   logger: Logger;
   clock?: Clock;
+  /** How the stores are opened (default: from `DATABASE_URL`); tests give an in-memory MongoDB this way. */
+  openStores?: StoreOpener;
 }
 
 export interface RunningServer {
@@ -51,7 +53,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
 
 async function start(config: Config, deps: ServerDeps, teardown: Teardown): Promise<RunningServer> {
   const { logger } = deps;
-  const opened = await openStores(config.databaseUrl, config.roots, { logger });
+  const opened = await (deps.openStores ?? openStores)(config.databaseUrl, config.roots, { logger, mongo: config.mongo });
   teardown.add('the store', () => opened.close());
 
   const auth = new Authenticator(config.tokens);
@@ -78,7 +80,7 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
     const rootLogger = logger.child({ root });
     const feed = storeFeed(store);
     const runtime = createCollectionRuntime(
-      { root, store, feed, logger: rootLogger, ...(deps.clock === undefined ? {} : { clock: deps.clock }) },
+      { root, store, feed, logger: rootLogger, leases: opened.leases, ...(deps.clock === undefined ? {} : { clock: deps.clock }) },
       {
         requeueGraceMs: config.requeueGraceMs,
         scheduler: { promoteIntervalMs: config.promoteIntervalMs },

@@ -1,15 +1,10 @@
 /**
  * Which DDP connections of one collection root are alive, and how many jobs each is running.
  * A connection that closes has its running jobs requeued once a grace period has passed
- * without the worker taking them back (`reclaimRuns` from its new connection); at start, the
- * running jobs of connections this server never saw (it restarted) are requeued the same way.
- * Jobs claimed for a connection that has already closed (its getWork was still in flight) can
- * never reach their worker, so they are requeued at once.
- *
- * Only one server uses a SQLite file, so a claim by a connection that is not alive here is an
- * orphan. Servers sharing a MongoDB database will each need a lease (a heartbeat document per
- * server, claims naming their server) so that one server does not take the claims of a
- * connection alive on another for orphans.
+ * without the worker taking them back (`reclaimRuns` from its new connection). Jobs claimed
+ * for a connection that has already closed (its getWork was still in flight) can never reach
+ * their worker, so they are requeued at once. The claims of a server that is gone (a previous
+ * run of this one, or another server sharing the database) are the orphan sweep's.
  */
 import type { JobFeed } from '../feed/job-feed.ts';
 import type { Logger } from '../logger.ts';
@@ -18,7 +13,7 @@ import type { Logger } from '../logger.ts';
  * Puts running jobs back in the queue when the connection that claimed them (`claimedBy`) is
  * lost; with `jobIds`, only those jobs are looked at. Answers how many were requeued.
  */
-export type RequeueLostRuns = (isLost: (claimedBy: string) => boolean, jobIds?: readonly string[]) => Promise<number>;
+export type RequeueLostRuns = (isLost: (claim: { claimedBy: string }) => boolean, jobIds?: readonly string[]) => Promise<number>;
 
 export interface ClaimTrackerDeps {
   /** How long the jobs of a lost connection stay claimed before they are requeued (ms). */
@@ -32,11 +27,6 @@ export interface ClaimTrackerDeps {
 export class ClaimTracker {
   readonly #deps: ClaimTrackerDeps;
   readonly #live = new Set<string>();
-  /**
-   * Every connection seen since start, until the start-up sweep: a claim naming one of them is
-   * not an orphan of a previous server, its own close takes care of it.
-   */
-  #seen: Set<string> | undefined = new Set();
   readonly #owner = new Map<string, string>();
   readonly #running = new Map<string, Set<string>>();
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -48,21 +38,15 @@ export class ClaimTracker {
     this.#deps = deps;
   }
 
-  /** Follows the feed to see jobs leave `running`, and arms the sweep for a previous run's orphans. */
+  /** Follows the feed to see jobs leave `running`. */
   start(): void {
     this.#unsubscribe = this.#deps.feed.subscribe('claim tracker', (changes) => {
       for (const change of changes) if (change.status !== 'running') this.#forget(change.id);
-    });
-    this.#after(this.#deps.graceMs, () => {
-      const seen = this.#seen ?? new Set();
-      this.#seen = undefined;
-      return this.#requeue((claimedBy) => !seen.has(claimedBy), undefined, 'requeued running jobs orphaned by a previous run of the server');
     });
   }
 
   connected(connectionId: string): void {
     this.#live.add(connectionId);
-    this.#seen?.add(connectionId);
   }
 
   /** The connection closed: its jobs are requeued after the grace, unless reclaimed meanwhile. */
@@ -72,7 +56,7 @@ export class ClaimTracker {
       // Claims that commit after this point are caught by `bind`, which sees the connection gone.
       const jobIds = [...(this.#running.get(connectionId) ?? [])];
       if (jobIds.length === 0) return;
-      await this.#requeue((claimedBy) => claimedBy === connectionId, jobIds, "requeued the running jobs of a lost worker's connection");
+      await this.#requeue((claim) => claim.claimedBy === connectionId, jobIds, "requeued the running jobs of a lost worker's connection");
       // What the requeue did not take had left `running` already, or failed to be requeued
       // (then the next start's sweep takes it): nothing of the connection is kept either way.
       this.release(jobIds);
@@ -97,7 +81,7 @@ export class ClaimTracker {
     this.release(jobIds);
     if (!this.#live.has(connectionId)) {
       this.#after(0, () =>
-        this.#requeue((claimedBy) => claimedBy === connectionId, jobIds, 'requeued jobs claimed for a connection that had closed'));
+        this.#requeue((claim) => claim.claimedBy === connectionId, jobIds, 'requeued jobs claimed for a connection that had closed'));
       return;
     }
     let jobs = this.#running.get(connectionId);
@@ -150,7 +134,7 @@ export class ClaimTracker {
   }
 
   /** Never rejects: a failed requeue is logged, and the next start's sweep catches its jobs. */
-  async #requeue(isLost: (claimedBy: string) => boolean, jobIds: readonly string[] | undefined, message: string): Promise<void> {
+  async #requeue(isLost: (claim: { claimedBy: string }) => boolean, jobIds: readonly string[] | undefined, message: string): Promise<void> {
     try {
       const requeued = await this.#deps.requeue(isLost, jobIds);
       if (requeued > 0) this.#deps.logger.warn({ requeued }, message);

@@ -55,7 +55,7 @@ export async function claimReady(
   const lease = request.workTimeout === undefined
     ? { workTimeout: undefined, expiresAfter: undefined }
     : { workTimeout: request.workTimeout, expiresAfter: msAfter(now, request.workTimeout) };
-  const claim = connectionId === null ? undefined : { claimedBy: connectionId };
+  const claim = connectionId === null ? undefined : { claimedBy: connectionId, server: ctx.serverId };
   // Who runs it stays on the job after the run, for people and tools looking at it.
   const worker = connectionId === null ? {} : { worker: ctx.workers.workerInfo(connectionId) };
   const claimed: JobDoc[] = [];
@@ -86,6 +86,9 @@ export async function claimingTransaction<T>(
   let counted: readonly string[] = [];
   try {
     return await ctx.store.transaction(async (tx) => {
+      // A store may run this again (a conflict with another server): only the last run counts.
+      ctx.claims.release(counted);
+      counted = [];
       const { value, claimed } = await work(tx);
       if (connectionId !== null && claimed.length > 0) {
         ctx.claims.bind(connectionId, claimed);

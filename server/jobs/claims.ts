@@ -5,7 +5,7 @@
  */
 import type { JobLogEntry } from '../../shared/job-doc.ts';
 import type { MethodParams } from '../../shared/methods.ts';
-import type { JobTransaction, StoredJob } from '../store/job-store.ts';
+import type { JobClaim, JobTransaction, StoredJob } from '../store/job-store.ts';
 import { claimingTransaction } from './claim-work.ts';
 import type { Caller, JobContext } from './context.ts';
 import { resetProgress } from './job-docs.ts';
@@ -27,7 +27,7 @@ export async function reclaimRuns(ctx: JobContext, [runs]: MethodParams<'reclaim
       const job = await tx.get(run.id);
       if (job?.status !== 'running' || job.runId !== run.runId || alive.includes(run.id)) continue;
       // The server's own calls have no connection to bind to: they only learn what is alive.
-      if (connectionId !== null) await tx.update(run.id, { _private: { claimedBy: connectionId } });
+      if (connectionId !== null) await tx.update(run.id, { _private: { claimedBy: connectionId, server: ctx.serverId } });
       alive.push(run.id);
     }
     return { value: alive, claimed: alive };
@@ -40,14 +40,14 @@ export async function reclaimRuns(ctx: JobContext, [runs]: MethodParams<'reclaim
  * runId is dropped so a late done or fail of that run gets false, the lease and the progress
  * of the lost attempt go, and the jobs are promoted as usual. With `jobIds`, only those jobs
  * are looked at (a lost connection's known claims); without, every running job (the sweep for
- * a previous server run's orphans). Answers how many were requeued.
+ * the claims of servers that are gone, orphan-sweep.ts). Answers how many were requeued.
  *
  * Log: `Requeued: the worker's connection was lost` (warning, the lost runId), then
  * `Promoted to ready`. Feed: running → waiting → ready.
  */
 export async function requeueLostRuns(
   ctx: JobContext,
-  isLost: (claimedBy: string) => boolean,
+  isLost: (claim: JobClaim & { claimedBy: string }) => boolean,
   jobIds?: readonly string[],
 ): Promise<number> {
   return ctx.store.transaction(async (tx) => {
@@ -55,8 +55,8 @@ export async function requeueLostRuns(
     const requeued: string[] = [];
     const running = await tx.find(jobIds === undefined ? { statuses: ['running'] } : { ids: jobIds, statuses: ['running'] });
     for (const job of running) {
-      const claimedBy = job._private?.claimedBy;
-      if (claimedBy === undefined || !isLost(claimedBy)) continue;
+      const claim = job._private;
+      if (claim?.claimedBy === undefined || !isLost({ ...claim, claimedBy: claim.claimedBy })) continue;
       if (await putBack(tx, job, now, logMessages.requeued(now, job.runId))) requeued.push(job._id);
     }
     if (requeued.length > 0) await readyJobs(ctx, tx, requeued);

@@ -7,10 +7,12 @@ import { randomId } from '../../shared/random-id.ts';
 import type { JobFeed } from '../feed/job-feed.ts';
 import type { Logger } from '../logger.ts';
 import type { JobStore } from '../store/job-store.ts';
+import { type ServerLeases, SoleServerLeases } from '../store/server-leases.ts';
 import { ClaimTracker } from './claim-tracker.ts';
 import { requeueLostRuns } from './claims.ts';
 import { jobLimitDefaults, systemClock, type Clock, type JobContext, type JobLimits } from './context.ts';
 import { JobServerState } from './job-server-state.ts';
+import { OrphanSweep } from './orphan-sweep.ts';
 import { OutcomeWatcher, type OutcomeWatcherOptions } from './outcome-watcher.ts';
 import { PromotionScheduler, type SchedulerOptions } from './scheduler.ts';
 import { WorkDispatcher, type WorkDispatcherOptions } from './work-dispatcher.ts';
@@ -39,11 +41,16 @@ export interface CollectionRuntimeDeps {
   logger: Logger;
   clock?: Clock;
   newId?: () => string;
+  /**
+   * Which servers share the database and which leads this root (default: this server alone,
+   * as on a SQLite file). Only the leader promotes, expires leases and sweeps gone servers' claims.
+   */
+  leases?: ServerLeases;
 }
 
 export interface CollectionRuntime {
   readonly ctx: JobContext;
-  /** Starts following the feed, the requeue sweep for a previous run's orphans, and the promotion loop. */
+  /** Starts following the feed, the sweep of gone servers' claims, and the promotion loop. */
   start(): void;
   /** A DDP connection completed its handshake: its claims are its own from now on. */
   connectionOpened(connectionId: string): void;
@@ -60,6 +67,8 @@ export function createCollectionRuntime(deps: CollectionRuntimeDeps, options: Co
   const { feed } = deps;
   const logger = deps.logger;
   const state = new JobServerState(options.stopped ?? false);
+  const leases = deps.leases ?? new SoleServerLeases();
+  const leadership = leases.leadership(`scheduler:${deps.root}`);
   // The tracker and the operations need each other: the requeue reaches the context when called.
   const claims = new ClaimTracker({
     graceMs: options.requeueGraceMs,
@@ -83,6 +92,7 @@ export function createCollectionRuntime(deps: CollectionRuntimeDeps, options: Co
   });
   const ctx: JobContext = {
     root: deps.root,
+    serverId: leases.serverId,
     store: deps.store,
     clock: deps.clock ?? systemClock,
     newId: deps.newId ?? (() => randomId()),
@@ -94,7 +104,18 @@ export function createCollectionRuntime(deps: CollectionRuntimeDeps, options: Co
     watcher,
     limits: { ...jobLimitDefaults, ...options.limits },
   };
-  const scheduler = options.scheduler === false ? undefined : new PromotionScheduler(ctx, feed, options.scheduler);
+  const scheduler = options.scheduler === false ? undefined : new PromotionScheduler(ctx, feed, leadership, options.scheduler);
+  const orphans = new OrphanSweep({
+    leases,
+    leadership,
+    graceMs: options.requeueGraceMs,
+    requeue: (isLost) => requeueLostRuns(ctx, isLost),
+    logger,
+  });
+  // A server that becomes the leader sweeps at once.
+  const stopFollowingLeadership = leadership.onChange((held) => {
+    if (held) orphans.sweep();
+  });
   // Waiting getWork calls would otherwise hold their workers until their waitMs.
   const stopFollowingState = state.onChange((stopped) => {
     if (stopped) dispatcher.answerAll();
@@ -105,6 +126,7 @@ export function createCollectionRuntime(deps: CollectionRuntimeDeps, options: Co
     ctx,
     start() {
       claims.start();
+      orphans.start();
       dispatcher.start();
       watcher.start();
       scheduler?.start();
@@ -121,10 +143,11 @@ export function createCollectionRuntime(deps: CollectionRuntimeDeps, options: Co
         dispatcher.close();
         watcher.close();
         stopFollowingState();
+        stopFollowingLeadership();
         // Pending requeues and the shutdown deadline are dropped: the next start requeues their
         // jobs as orphans.
         state.dispose();
-        await Promise.all([scheduler?.stop(), claims.stop()]);
+        await Promise.all([scheduler?.stop(), claims.stop(), orphans.stop()]);
       })();
       return stopping;
     },

@@ -29,6 +29,8 @@ export const jobLimitDefaults: JobLimits = {
 
 export interface JobContext {
   readonly root: string;
+  /** This server run's id, recorded with each claim (server/store/server-leases.ts). */
+  readonly serverId: string;
   readonly store: JobStore;
   readonly clock: Clock;
   readonly newId: () => string;

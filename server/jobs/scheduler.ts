@@ -3,12 +3,15 @@
  * every 15 s (docs/PROTOCOL.md §5.2); here a job becomes ready when it is due: every change
  * that leaves a job waiting re-arms a timer for the earliest due time. The periodic pass
  * remains as a backstop and to fail running jobs whose lease (`workTimeout`) has expired.
+ * When servers share a database, only the holder of the root's leadership runs passes, so a
+ * job is promoted or expired once; the others' timers stay idle until they lead.
  *
  * A pass writes: `Promoted to ready` on each due job (feed: waiting → ready), and for each
  * expired lease `Job Failed with[ Fatal] Error: Failed for exceeding worker set workTimeout.`
  * (feed: running → waiting or failed).
  */
 import type { JobFeed } from '../feed/job-feed.ts';
+import type { Leadership } from '../store/server-leases.ts';
 import type { JobContext } from './context.ts';
 import { failRun } from './job-run.ts';
 import { serverFailures } from './log-messages.ts';
@@ -29,6 +32,7 @@ export const schedulerDefaults: SchedulerOptions = {
 export class PromotionScheduler {
   readonly #ctx: JobContext;
   readonly #feed: JobFeed;
+  readonly #leadership: Leadership;
   readonly #options: SchedulerOptions;
   #interval: NodeJS.Timeout | undefined;
   #dueTimer: NodeJS.Timeout | undefined;
@@ -38,9 +42,11 @@ export class PromotionScheduler {
   #unsubscribe: (() => void)[] = [];
   #stopped = false;
 
-  constructor(ctx: JobContext, feed: JobFeed, options: Partial<SchedulerOptions> = {}) {
+  /** @param leadership Only its holder promotes and expires: one server of those sharing a database. */
+  constructor(ctx: JobContext, feed: JobFeed, leadership: Leadership, options: Partial<SchedulerOptions> = {}) {
     this.#ctx = ctx;
     this.#feed = feed;
+    this.#leadership = leadership;
     this.#options = { ...schedulerDefaults, ...options };
   }
 
@@ -53,6 +59,10 @@ export class PromotionScheduler {
       // Started again: what fell due while stopped is promoted at once.
       this.#ctx.state.onChange((stopped) => {
         if (!stopped) this.runPass();
+      }),
+      // Became the leader: what fell due meanwhile is promoted at once.
+      this.#leadership.onChange((held) => {
+        if (held) this.runPass();
       }),
     ];
     this.runPass();
@@ -90,7 +100,7 @@ export class PromotionScheduler {
 
   async #pass(): Promise<void> {
     const ctx = this.#ctx;
-    if (ctx.state.stopped) return;
+    if (ctx.state.stopped || !this.#leadership.held) return;
     const expired = await ctx.store.transaction((tx) => tx.expired(ctx.clock.now()));
     for (const job of expired) {
       // One transaction each, so that a job that cannot be failed does not hold back the rest.
@@ -104,7 +114,7 @@ export class PromotionScheduler {
         .catch((error: unknown) => ctx.logger.error({ err: error, jobId: job._id }, 'failing an expired job failed'));
     }
     const chunk = this.#options.promotionChunk;
-    while (!this.#stopped && !ctx.state.stopped) {
+    while (!this.#stopped && !ctx.state.stopped && this.#leadership.held) {
       const promoted = await ctx.store.transaction((tx) => promoteDue(ctx, tx, chunk));
       if (promoted < chunk) break;
       // Let pings, method calls and other roots' writes in between chunks.
@@ -115,7 +125,7 @@ export class PromotionScheduler {
   /** Arms a timer for the earliest due waiting job, if it comes before the next periodic pass. */
   #armForNextDue(): void {
     // While stopped nothing is promoted, so a due job would re-arm the timer forever.
-    if (this.#interval === undefined || this.#ctx.state.stopped) return;
+    if (this.#interval === undefined || this.#ctx.state.stopped || !this.#leadership.held) return;
     this.#ctx.store.nextPromotionTime().then(
       (next) => {
         if (next === undefined || this.#interval === undefined) return;

@@ -8,11 +8,20 @@ import type { JobStatus } from '../../shared/constants.ts';
 import type { JobDoc, JobLogEntry } from '../../shared/job-doc.ts';
 
 /**
- * A stored job without its log, which is kept apart because it only ever grows. `_private`
- * holds what only the server may know (jobCollection's name for it): the connection that
- * claimed a running job. It is never sent to clients.
+ * Who holds a running job: the DDP connection that claimed it, and the server run that
+ * connection belongs to (absent on claims made before servers had ids).
  */
-export type StoredJob = Omit<JobDoc, 'log'> & { _private?: { claimedBy?: string } };
+export interface JobClaim {
+  claimedBy?: string;
+  server?: string;
+}
+
+/**
+ * A stored job without its log, which is kept apart because it only ever grows. `_private`
+ * holds what only the server may know (jobCollection's name for it): who claimed a running
+ * job. It is never sent to clients.
+ */
+export type StoredJob = Omit<JobDoc, 'log'> & { _private?: JobClaim };
 
 /**
  * Changes to a job: a key set to `undefined` is removed from the document (only optional
@@ -133,7 +142,12 @@ export interface ListOptions {
 export type QueueCounts = Record<string, Partial<Record<JobStatus, number>>>;
 
 export interface JobStore {
-  /** Runs `work` atomically and durably: when the promise resolves, the writes are on disk. */
+  /**
+   * Runs `work` atomically and durably: when the promise resolves, the writes are on disk.
+   * A backend may run `work` more than once (MongoDB runs a transaction again when it conflicted
+   * with another server's); only the last run's writes count, so whatever `work` does besides
+   * calling `tx` must be safe to repeat.
+   */
   transaction<T>(work: (tx: JobTransaction) => Promise<T>): Promise<T>;
   /** Committed jobs by id, in no particular order; missing ids are skipped. */
   getJobs(ids: readonly string[], options?: ReadOptions): Promise<JobDoc[]>;

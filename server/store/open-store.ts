@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, type Logger } from '../logger.ts';
 import type { JobStore } from './job-store.ts';
+import { openMongoStores } from './mongo/open-mongo.ts';
+import { type ServerLeases, SoleServerLeases } from './server-leases.ts';
 import { SqliteDatabase, memoryPath } from './sqlite/sqlite-database.ts';
 import { SqliteJobStore } from './sqlite/sqlite-job-store.ts';
 import { StoreOpenError } from './store-open-error.ts';
@@ -19,10 +21,21 @@ export interface OpenedStores {
   close(): Promise<void>;
   /** Told of each group commit once durable: its transactions and its time (for metrics). */
   onCommitBatch(listener: (transactions: number, seconds: number) => void): void;
+  /** Which servers share the database, and which one leads each duty. */
+  leases: ServerLeases;
+}
+
+/** How the server opens its stores (tests give one of their own, e.g. an in-memory MongoDB). */
+export type StoreOpener = (databaseUrl: string, roots: readonly string[], options: OpenStoresOptions) => Promise<OpenedStores>;
+
+export interface OpenStoresOptions {
+  logger?: Logger;
+  /** MongoDB: how long to look for a reachable server (ms), and how long a server lease lasts (ms). */
+  mongo?: { timeoutMs?: number; leaseMs?: number };
 }
 
 /** What a `DATABASE_URL` designates. */
-export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'mongodb' };
+export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'mongodb'; url: string };
 
 const acceptedForms =
   'sqlite:./relative/path.db (relative to the working directory), sqlite:/absolute/path.db, ' +
@@ -34,7 +47,7 @@ const acceptedForms =
  */
 export function parseDatabaseUrl(databaseUrl: string): DatabaseLocation {
   const url = databaseUrl.trim();
-  if (/^mongodb(\+srv)?:\/\//i.test(url)) return { kind: 'mongodb' };
+  if (/^mongodb(\+srv)?:\/\//i.test(url)) return { kind: 'mongodb', url };
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
   if (scheme === undefined || scheme.toLowerCase() !== 'sqlite') {
     const what = scheme === undefined ? 'has no scheme' : `has the scheme "${scheme}:", which Cumulus does not know`;
@@ -59,15 +72,17 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseLocation {
  * e.g. `queue`). Throws a `StoreOpenError` when the URL is not usable or the database cannot
  * be opened.
  */
-export async function openStores(databaseUrl: string, roots: readonly string[], options: { logger?: Logger } = {}): Promise<OpenedStores> {
+export async function openStores(databaseUrl: string, roots: readonly string[], options: OpenStoresOptions = {}): Promise<OpenedStores> {
   const location = parseDatabaseUrl(databaseUrl);
+  const logger = options.logger ?? createLogger();
   if (location.kind === 'mongodb') {
-    throw new StoreOpenError(
-      'The MongoDB store is not available yet in this version of Cumulus. ' +
-        'Use a SQLite database instead, e.g. DATABASE_URL=sqlite:./data/cumulus.db',
-    );
+    return openMongoStores(location.url, roots, {
+      logger,
+      ...(options.mongo?.timeoutMs === undefined ? {} : { serverSelectionTimeoutMs: options.mongo.timeoutMs }),
+      ...(options.mongo?.leaseMs === undefined ? {} : { leases: leaseTimes(options.mongo.leaseMs) }),
+    });
   }
-  const database = openSqlite(location.path, options.logger ?? createLogger());
+  const database = openSqlite(location.path, logger);
   const stores = new Map<string, JobStore>();
   // The database closes when its last store does, whichever way the stores are closed.
   let open = new Set(roots).size;
@@ -78,6 +93,8 @@ export async function openStores(databaseUrl: string, roots: readonly string[], 
   for (const root of new Set(roots)) stores.set(root, new SqliteJobStore(database, root, release, options.logger));
   return {
     stores,
+    // The lock file makes this server the only one on the file.
+    leases: new SoleServerLeases(),
     async close() {
       await Promise.all([...stores.values()].map((store) => store.close()));
       await database.close();
@@ -86,6 +103,11 @@ export async function openStores(databaseUrl: string, roots: readonly string[], 
       database.queue.onBatchDurable(listener);
     },
   };
+}
+
+/** A lease renewed five times per its length: a missed renewal or two never loses it. */
+export function leaseTimes(leaseMs: number): { ttlMs: number; renewMs: number } {
+  return { ttlMs: leaseMs, renewMs: Math.max(20, Math.floor(leaseMs / 5)) };
 }
 
 function openSqlite(file: string, logger: Logger): SqliteDatabase {

@@ -60,14 +60,48 @@ function keyOf(id: unknown): string {
   return typeof id === 'string' ? id : `bson:${Buffer.from(BSON.serialize({ id })).toString('hex')}`;
 }
 
+/** Fields with a lookup table, so a query naming one of them does not scan every document. */
+const lookupFields = ['status', 'type', 'depends'] as const;
+
+function lookupKeys(value: unknown): string[] {
+  const values = Array.isArray(value) ? value : [value];
+  return values.filter((item) => typeof item === 'string').map((item) => item as string);
+}
+
 class CollectionData {
   readonly docs = new Map<string, Document>();
+  /** For each lookup field, its string values (each element of an array) to document keys. */
+  readonly lookups = new Map<string, Map<string, Set<string>>>(lookupFields.map((field) => [field, new Map()]));
   /** The commit sequence number of the last write of each key (kept after deletion). */
   readonly lastWrite = new Map<string, number>();
   readonly indexes: Document[] = [];
   preAndPostImages = false;
 
   constructor(readonly db: string, readonly name: string) {}
+
+  put(key: string, doc: Document | null): void {
+    const old = this.docs.get(key);
+    if (old !== undefined) this.#index(key, old, false);
+    if (doc === null) this.docs.delete(key);
+    else {
+      this.docs.set(key, doc);
+      this.#index(key, doc, true);
+    }
+  }
+
+  #index(key: string, doc: Document, add: boolean): void {
+    for (const [field, table] of this.lookups) {
+      for (const value of lookupKeys(doc[field])) {
+        let keys = table.get(value);
+        if (keys === undefined) {
+          if (!add) continue;
+          table.set(value, (keys = new Set()));
+        }
+        if (add) keys.add(key);
+        else keys.delete(key);
+      }
+    }
+  }
 }
 
 interface PendingWrite {
@@ -210,8 +244,7 @@ export class MemoryMongo {
     const seq = this.#seq;
     const events: LoggedEvent[] = [];
     for (const { data, key, before, after } of tx.writes.values()) {
-      if (after === null) data.docs.delete(key);
-      else data.docs.set(key, after);
+      data.put(key, after);
       data.lastWrite.set(key, seq);
       const operationType = before === null ? (after === null ? undefined : 'insert') : after === null ? 'delete' : 'update';
       if (operationType === undefined) continue;
@@ -259,15 +292,21 @@ export class MemoryMongo {
 
 export class MemoryMongoClient implements ClientLike {
   #closed = false;
+  #reachable = true;
 
   constructor(readonly server: MemoryMongo) {}
+
+  /** While unreachable, this client's operations fail as if its network were cut (a partitioned server). */
+  setReachable(reachable: boolean): void {
+    this.#reachable = reachable;
+  }
 
   db(name = 'test'): MemoryDb {
     return new MemoryDb(this, name);
   }
 
   startSession(): MemorySession {
-    return new MemorySession(this.server);
+    return new MemorySession(this);
   }
 
   async close(): Promise<void> {
@@ -277,6 +316,9 @@ export class MemoryMongoClient implements ClientLike {
   /** @internal */
   check(): void {
     if (this.#closed) throw new MemoryMongoError('Client must be connected before running operations', 0, 'MongoNotConnectedError');
+    if (!this.#reachable) {
+      throw new MemoryMongoError('connection timed out: this client is cut off', 0, 'NetworkTimeout', ['RetryableWriteError', 'TransientTransactionError']);
+    }
     this.server.check();
   }
 }
@@ -356,7 +398,7 @@ export class MemoryCollection implements CollectionLike {
 
   async updateOne(
     filter: Document,
-    update: Document,
+    update: Document | Document[],
     options: { session?: SessionLike; upsert?: boolean } = {},
   ): Promise<{ matchedCount: number; upsertedCount: number }> {
     return this.#run(options.session, (tx) => {
@@ -367,8 +409,7 @@ export class MemoryCollection implements CollectionLike {
       }
       if (options.upsert !== true) return { matchedCount: 0, upsertedCount: 0 };
       const seed = Object.fromEntries(Object.entries(filter).filter(([field, value]) => !field.startsWith('$') && !isOperator(value)));
-      const inserted = clone(seed);
-      applyUpdate(inserted, update);
+      const inserted = updated(clone(seed), update);
       const key = keyOf(inserted._id);
       if (this.#server.current(tx, this.#data, key) !== null) {
         throw new MemoryMongoError(`E11000 duplicate key error collection: ${this.collectionName} index: _id_`, 11000, 'DuplicateKey');
@@ -434,23 +475,36 @@ export class MemoryCollection implements CollectionLike {
 
   /** Matching documents (not copies: never mutate them) in sort order. */
   #matching(tx: TransactionState, filter: Document, sort: Document, limit?: number): Document[] {
-    const id = filter._id;
-    if (Object.keys(filter).length === 1 && id !== undefined && !isOperator(id)) {
-      const doc = this.#server.current(tx, this.#data, keyOf(id));
-      return doc === null ? [] : [doc];
-    }
-    let cursor = find(this.#server.visible(tx, this.#data), filter);
+    let cursor = find(this.#candidates(tx, filter), filter);
     if (Object.keys(sort).length > 0) cursor = cursor.sort(sort);
     if (limit !== undefined && limit > 0) cursor = cursor.limit(limit);
     return cursor.all() as Document[];
   }
 
+  /**
+   * The documents that may match: by `_id`, or through a lookup field the filter names with a
+   * string or `$in` of strings; otherwise every visible document. The filter is applied after.
+   */
+  #candidates(tx: TransactionState, filter: Document): Document[] {
+    const data = this.#data;
+    const idValues = plainValues(filter._id, false);
+    if (idValues !== undefined) {
+      return idValues.map((id) => this.#server.current(tx, data, keyOf(id))).filter((doc) => doc !== null);
+    }
+    for (const field of lookupFields) {
+      const values = plainValues(filter[field], true);
+      if (values === undefined) continue;
+      const keys = new Set<string>();
+      for (const value of values) for (const key of data.lookups.get(field)?.get(value as string) ?? []) keys.add(key);
+      for (const pending of tx.writes.values()) if (pending.data === data) keys.add(pending.key);
+      return [...keys].map((key) => this.#server.current(tx, data, key)).filter((doc) => doc !== null);
+    }
+    return this.#server.visible(tx, data);
+  }
+
   /** Applies an update document to a copy of `found`, records it, and returns the copy. */
   #write(tx: TransactionState, found: Document, update: Document | Document[]): Document {
-    let after = clone(found);
-    // A pipeline (MongoDB 4.2+) computes the new document as an aggregation would.
-    if (Array.isArray(update)) after = (aggregate([after], update)[0] as Document | undefined) ?? {};
-    else applyUpdate(after, update);
+    const after = updated(clone(found), update);
     if (keyOf(after._id) !== keyOf(found._id)) {
       throw this.#server.abort(tx, new MemoryMongoError("Performing an update on the path '_id' would modify the immutable field '_id'", 66, 'ImmutableField'));
     }
@@ -488,24 +542,59 @@ export class MemoryCollection implements CollectionLike {
   }
 }
 
+/** `doc` after an update document or (MongoDB 4.2+) an update pipeline. */
+function updated(doc: Document, update: Document | Document[]): Document {
+  if (Array.isArray(update)) return (aggregate([doc], update)[0] as Document | undefined) ?? {};
+  applyUpdate(doc, update);
+  return doc;
+}
+
+/** The values a condition asks for by equality or `$in` (strings only, for lookups), if it is one. */
+function plainValues(condition: unknown, stringsOnly: boolean): unknown[] | undefined {
+  if (condition === undefined) return undefined;
+  const ok = (value: unknown) => (stringsOnly ? typeof value === 'string' : value !== null && !isOperator(value) && typeof value !== 'object');
+  if (!isOperator(condition)) return ok(condition) ? [condition] : undefined;
+  const keys = Object.keys(condition as Document);
+  const list = (condition as Document).$in as unknown;
+  if (keys.length === 1 && Array.isArray(list) && list.every(ok)) return list;
+  return undefined;
+}
+
 function isOperator(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !(value instanceof Date) && Object.keys(value).some((key) => key.startsWith('$'));
 }
 
+/**
+ * A copy of `doc` with a projection applied: top-level inclusions or exclusions (all the store
+ * uses) directly, anything else through mingo, which is much slower per document.
+ */
 function project(doc: Document, projection: Document | undefined): Document {
-  if (projection === undefined || Object.keys(projection).length === 0) return clone(doc);
+  const fields = Object.entries(projection ?? {});
+  if (fields.length === 0) return clone(doc);
+  if (fields.every(([field, value]) => !field.includes('.') && (value === 0 || value === 1))) {
+    const including = fields.some(([field, value]) => value === 1 && field !== '_id');
+    const named = new Map(fields);
+    const kept: Document = {};
+    for (const [field, value] of Object.entries(doc)) {
+      const keep = field === '_id' ? named.get('_id') !== 0 : including ? named.get(field) === 1 : named.get(field) !== 0;
+      if (keep) kept[field] = value;
+    }
+    return clone(kept);
+  }
   const [projected] = find([doc], {}, projection).all() as Document[];
   return clone(projected ?? {});
 }
 
 export class MemorySession implements SessionLike {
   readonly id = { id: new Binary(randomBytes(16), Binary.SUBTYPE_UUID) };
+  readonly #client: MemoryMongoClient;
   readonly #server: MemoryMongo;
   #txnNumber = 0;
   #transaction: TransactionState | undefined;
 
-  constructor(server: MemoryMongo) {
-    this.#server = server;
+  constructor(client: MemoryMongoClient) {
+    this.#client = client;
+    this.#server = client.server;
   }
 
   /** @internal */
@@ -522,7 +611,7 @@ export class MemorySession implements SessionLike {
   async commitTransaction(): Promise<void> {
     const tx = this.#transaction;
     if (tx === undefined) throw new MemoryMongoError('No transaction started', 251, 'NoSuchTransaction');
-    this.#server.check();
+    this.#client.check();
     this.#transaction = undefined;
     this.#server.commit(tx);
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/app/cumulus-server.ts';
 import { loadConfig, type ConfigVariable } from '../../server/config.ts';
 import { createLogger } from '../../server/logger.ts';
+import type { StoreOpener } from '../../server/store/open-store.ts';
 import { trackResource } from './leak-guard.ts';
 
 export interface TestServer {
@@ -21,7 +22,14 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(env: Partial<Record<ConfigVariable, string>> = {}): Promise<TestServer> {
+/**
+ * @param options.openStores Opens the stores instead of `DATABASE_URL` (e.g. a MongoDB shared by
+ *   several test servers, test/helpers/shared-mongo.ts).
+ */
+export async function startTestServer(
+  env: Partial<Record<ConfigVariable, string>> = {},
+  options: { openStores?: StoreOpener } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'cumulus-test-'));
   const databaseFile = join(dir, 'cumulus.db');
   const config = loadConfig({
@@ -32,7 +40,10 @@ export async function startTestServer(env: Partial<Record<ConfigVariable, string
     CUMULUS_PUBLICATION_THROTTLE_MS: '20',
     ...env,
   });
-  const server = await startServer(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
+  const server = await startServer(config, {
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    ...(options.openStores === undefined ? {} : { openStores: options.openStores }),
+  });
   let stopped = false;
   trackResource(`the test server at ${server.url}`, () => stopped);
   return {

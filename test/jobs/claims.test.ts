@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
 import { storeFeed } from '../../server/feed/job-feed.ts';
+import { reclaimRuns } from '../../server/jobs/claims.ts';
 import { createCollectionRuntime } from '../../server/jobs/index.ts';
 import { createLogger } from '../../server/logger.ts';
 import type { JobDoc } from '../../shared/job-doc.ts';
@@ -253,25 +254,30 @@ describe('claims: races at the close of a connection', () => {
 });
 
 describe('claims: at start', () => {
-  test('after the grace, requeues the running jobs of connections it never saw', async (t) => {
+  test("after the grace, requeues the running jobs of a previous run, except those its workers took back", async (t) => {
     const q = await createJobContext();
     t.after(() => q.close());
     const previous = q.connect();
-    const live = q.connect();
+    const returning = q.connect();
     const orphan = await claimFor(q, previous);
-    const alive = await claimFor(q, live);
+    const taken = await claimFor(q, returning);
     const unbound = await q.save(newJob('t'));
     await q.claim('t');
-    // A server starting on this store: it knows only the connections made since.
+    // A server starting on this store: a new run, with an id of its own.
     const restarted = createCollectionRuntime(
       { root: q.ctx.root, store: q.store, feed: storeFeed(q.store), logger: createLogger('silent') },
-      { requeueGraceMs: 20, scheduler: false },
+      { requeueGraceMs: 1000, scheduler: false },
     );
     t.after(() => restarted.stop());
-    restarted.connectionOpened(live.id);
     restarted.start();
+    // One worker reconnects to it within the grace and takes its run back.
+    const reconnected = { connectionId: 'reconnected', unblock: () => undefined };
+    restarted.connectionOpened(reconnected.connectionId);
+    assert.deepEqual(await reclaimRuns(restarted.ctx, [[taken]], reconnected), [taken.id]);
     await waitForStatus(q, orphan.id, 'ready');
-    assert.equal((await q.mustReadJob(alive.id)).status, 'running');
+    const kept = await q.mustReadJob(taken.id);
+    assert.equal(kept.status, 'running');
+    assert.equal(kept.runId, taken.runId);
     // Claims bound to no connection are left to workTimeout.
     assert.equal((await q.mustReadJob(unbound)).status, 'running');
   });

@@ -59,7 +59,7 @@ describe('getWork: waiting for work', () => {
     assert.equal('_private' in job, false);
     const stored = await q.mustReadJob(id);
     assert.equal(stored.runId, job.runId);
-    assert.deepEqual((stored as JobDoc & { _private?: unknown })._private, { claimedBy: a.id });
+    assert.deepEqual((stored as JobDoc & { _private?: unknown })._private, { claimedBy: a.id, server: q.ctx.serverId });
     assert.equal(q.ctx.claims.load(a.id), 1);
     assert.equal(q.ctx.dispatcher.size, 0);
   });

@@ -9,13 +9,14 @@ import { systemClock } from '../../server/jobs/context.ts';
 import { storeFeed } from '../../server/feed/job-feed.ts';
 import { JobServerState } from '../../server/jobs/job-server-state.ts';
 import { PromotionScheduler } from '../../server/jobs/scheduler.ts';
+import { soleLeadership } from '../../server/store/server-leases.ts';
 import { createJobContext, lastLog, logMessages, newJob, savedJob, type TestJobContext } from '../helpers/job-context.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /** A real-clock context and its scheduler, stopped and closed after the test. */
 async function withScheduler(t: TestContext, promoteIntervalMs: number, options: { stopped?: boolean } = {}) {
   const q = await createJobContext({ clock: systemClock, ...options });
-  const scheduler = new PromotionScheduler(q.ctx, storeFeed(q.store), { promoteIntervalMs });
+  const scheduler = new PromotionScheduler(q.ctx, storeFeed(q.store), soleLeadership, { promoteIntervalMs });
   t.after(async () => {
     await scheduler.stop();
     await q.close();

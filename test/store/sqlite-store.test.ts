@@ -236,11 +236,6 @@ describe('SQLite store', () => {
       });
     };
 
-    it('says MongoDB is not available yet, without repeating the URL', async () => {
-      await refused('mongodb://user:secret@localhost:27017/cumulus', /MongoDB store is not available yet/);
-      await refused('mongodb+srv://user:secret@cluster.example.net/cumulus', /^((?!secret).)*$/s);
-    });
-
     it('names the accepted forms for an unknown or malformed URL', async () => {
       await refused('postgres://localhost/db', /"postgres:".*sqlite:\.\/relative\/path\.db.*sqlite::memory:/);
       await refused('just-a-path.db', /has no scheme.*Accepted forms/);

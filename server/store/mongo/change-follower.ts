@@ -24,6 +24,12 @@ export interface ChangeFollowerOptions {
   /** Told the changes of other writers, collapsed per job, in the order they arrived. */
   deliver(changes: JobChange[]): void;
   logger: Logger;
+  /**
+   * Whether the collection keeps pre- and post-images: then each event carries the job as it
+   * was and as it became. Without, the job is looked up when the event is read (it may have
+   * changed again since) and its status before is not known.
+   */
+  images: boolean;
   /** Pause before a failed stream is opened again, in ms. */
   reopenDelayMs?: number;
 }
@@ -60,7 +66,9 @@ export class ChangeFollower {
 
   #open(): void {
     if (this.#stopped) return;
-    const options: Document = { fullDocument: 'whenAvailable', fullDocumentBeforeChange: 'whenAvailable' };
+    const options: Document = this.#options.images
+      ? { fullDocument: 'whenAvailable', fullDocumentBeforeChange: 'whenAvailable' }
+      : { fullDocument: 'updateLookup' };
     if (this.#resumeToken !== undefined) options.resumeAfter = this.#resumeToken;
     let stream: ChangeStreamLike;
     try {
@@ -124,6 +132,8 @@ function toJobChange(event: ChangeEventLike, logger: Logger): JobChange | undefi
   const id = event.documentKey?._id;
   if (typeof id !== 'string') return undefined;
   const after = event.operationType === 'delete' ? null : (event.fullDocument ?? null);
+  // An update whose job is gone by the time it is looked up: its deletion follows.
+  if (after === null && event.operationType !== 'delete') return undefined;
   const before = event.operationType === 'insert' ? null : (event.fullDocumentBeforeChange ?? null);
   const afterJob = after === null ? undefined : job(after, logger);
   if (after !== null && afterJob === undefined) return undefined;

@@ -51,7 +51,7 @@ export interface CollectionLike {
   findOne(filter: Document, options?: ReadOptionsLike): Promise<Document | null>;
   find(filter: Document, options?: FindOptionsLike): CursorLike<Document>;
   insertOne(doc: Document, options?: { session?: SessionLike }): Promise<unknown>;
-  updateOne(filter: Document, update: Document, options?: { session?: SessionLike; upsert?: boolean }): Promise<{ matchedCount: number; upsertedCount: number }>;
+  updateOne(filter: Document, update: Document | Document[], options?: { session?: SessionLike; upsert?: boolean }): Promise<{ matchedCount: number; upsertedCount: number }>;
   findOneAndUpdate(
     filter: Document,
     update: Document | Document[],

@@ -31,11 +31,16 @@ export interface MongoJobStoreOptions {
   commits?: Partial<CommitQueueOptions>;
   /** Follow other writers' changes with a change stream (needs a replica set). Default true. */
   followChanges?: boolean;
+  /** Whether the jobs collection keeps change-stream pre- and post-images (see ChangeFollower). */
+  changeStreamImages?: boolean;
   /** Pause before a failed change stream is opened again, in ms. */
   reopenDelayMs?: number;
   /** Told of each committed batch: how many transactions, and how long its commit took. */
   onCommitBatch?: (transactions: number, seconds: number) => void;
 }
+
+/** How many recently changed jobs `#toldUpdated` remembers. */
+const toldLimit = 50_000;
 
 export class MongoJobStore implements JobStore {
   readonly root: string;
@@ -47,6 +52,8 @@ export class MongoJobStore implements JobStore {
   readonly #pending = new Set<Promise<unknown>>();
   readonly #logger: Logger;
   readonly #skipped = new Map<string, unknown>();
+  /** The `updated` time of the latest state told for each recently changed job, oldest first. */
+  readonly #toldUpdated = new Map<string, number>();
   #lastSeq = 0;
   #closing: Promise<void> | undefined;
 
@@ -75,8 +82,9 @@ export class MongoJobStore implements JobStore {
     if (options.followChanges !== false) {
       this.#follower = new ChangeFollower(this.#jobs, {
         ownSessions: this.#queue.ownSessions,
-        deliver: (changes) => this.#listeners.tell(changes),
+        deliver: (changes) => this.#listeners.tell(this.#withoutStaleDocs(changes)),
         logger: this.#logger,
+        images: options.changeStreamImages === true,
         ...(options.reopenDelayMs === undefined ? {} : { reopenDelayMs: options.reopenDelayMs }),
       });
       this.#follower.start();
@@ -180,7 +188,43 @@ export class MongoJobStore implements JobStore {
   }
 
   #tell(recorders: readonly ChangeRecorder[]): void {
-    this.#listeners.tell(collapseChanges(recorders.flatMap((recorder) => recorder.changes)));
+    const changes = collapseChanges(recorders.flatMap((recorder) => recorder.changes));
+    for (const change of changes) this.#noteTold(change);
+    this.#listeners.tell(changes);
+  }
+
+  /**
+   * Another writer's change reaches this server a moment after it committed, possibly after this
+   * server told a later change of the same job. Such a change is still told (counters need every
+   * transition) but without its document, so live views keep the newer one they have.
+   */
+  #withoutStaleDocs(changes: readonly JobChange[]): JobChange[] {
+    return changes.map((change) => {
+      const told = this.#toldUpdated.get(change.id);
+      const updated = change.doc?.updated.getTime();
+      const stale = told !== undefined && updated !== undefined && (change.previousStatus === null || updated < told);
+      this.#noteTold(change);
+      if (!stale) return change;
+      const { doc: _stale, ...rest } = change;
+      return rest;
+    });
+  }
+
+  #noteTold(change: JobChange): void {
+    if (change.status === null) {
+      this.#toldUpdated.delete(change.id);
+      return;
+    }
+    const updated = change.doc?.updated.getTime();
+    if (updated === undefined) return;
+    const told = this.#toldUpdated.get(change.id);
+    this.#toldUpdated.delete(change.id);
+    this.#toldUpdated.set(change.id, Math.max(told ?? updated, updated));
+    // The oldest entries go first: a change that late is not expected.
+    if (this.#toldUpdated.size > toldLimit) {
+      const oldest = this.#toldUpdated.keys().next().value;
+      if (oldest !== undefined) this.#toldUpdated.delete(oldest);
+    }
   }
 
   #checkOpen(): void {
