@@ -40,6 +40,6 @@ export default tseslint.config(
   {
     // Scripts for mongosh, which provides db, rs and print.
     files: ['mongo-init/**'],
-    languageOptions: { globals: { db: 'readonly', rs: 'readonly', print: 'readonly' } },
+    languageOptions: { globals: { db: 'readonly', rs: 'readonly', print: 'readonly', sleep: 'readonly' } },
   },
 );

@@ -1,20 +1,43 @@
-// Creates the indexes of every Cumulus collection root (CUMULUS_COLLECTIONS, default "queue").
+// Prepares each Cumulus collection root listed in CUMULUS_COLLECTIONS (default "queue"): the
+// collections, change-stream pre- and post-images (MongoDB 6.0+), and the indexes. Cumulus does
+// the same when it starts; run this ahead when its database user may not create indexes.
 // Usage: CUMULUS_COLLECTIONS=queue mongosh "mongodb://localhost:27017/cumulus?replicaSet=rs0" mongo-init/02-indexes.js
-// Each index serves one query of the store (see server/store/job-store.ts):
+// The list below must stay the same as server/store/mongo/indexes.ts (a test compares them).
 
 const roots = (process.env.CUMULUS_COLLECTIONS ?? 'queue').split(',').map((s) => s.trim()).filter(Boolean);
+
+const indexes = [
+  // nextReady: ready jobs of the asked types in claim order.
+  { collection: 'jobs', name: 'claim', keys: { type: 1, priority: 1, retryUntil: 1, after: 1, created: 1, _seq: 1 }, partialFilterExpression: { status: 'ready' } },
+  // nextReady with parents: the ready children of the jobs waiting for them.
+  { collection: 'jobs', name: 'children', keys: { parent: 1, priority: 1, retryUntil: 1, after: 1, created: 1, _seq: 1 }, partialFilterExpression: { status: 'ready' } },
+  // promotable and nextPromotionTime: waiting jobs by due time.
+  { collection: 'jobs', name: 'promote', keys: { after: 1, _seq: 1 }, partialFilterExpression: { status: 'waiting' } },
+  // expired: running jobs by the end of their lease.
+  { collection: 'jobs', name: 'expire', keys: { expiresAfter: 1, _seq: 1 }, partialFilterExpression: { status: 'running' } },
+  // dependentsOf: jobs whose pending depends name an antecedent.
+  { collection: 'jobs', name: 'depends', keys: { depends: 1 } },
+  // counts, and lists by type and status.
+  { collection: 'jobs', name: 'type_status', keys: { type: 1, status: 1 } },
+  // lists by recent activity and by creation.
+  { collection: 'jobs', name: 'recent', keys: { updated: -1, _id: -1 } },
+  { collection: 'jobs', name: 'created', keys: { created: 1, _seq: 1 } },
+  // chainsOf: the chains a job's handler submitted.
+  { collection: 'chains', name: 'parent', keys: { parent: 1, _seq: 1 } },
+];
+
 for (const root of roots) {
-  const jobs = db.getCollection(`${root}.jobs`);
-  // nextReady: claim the next ready job of a type in priority order (upstream lacked it, §5.5).
-  jobs.createIndex({ status: 1, type: 1, priority: 1, retryUntil: 1, after: 1, created: 1 }, { name: 'claim' });
-  // promotable / nextPromotionTime: waiting jobs by due time.
-  jobs.createIndex({ status: 1, after: 1 }, { name: 'due' });
-  // expired: running jobs whose lease ran out.
-  jobs.createIndex({ status: 1, expiresAfter: 1 }, { name: 'lease' });
-  // dependentsOf: jobs waiting on an antecedent.
-  jobs.createIndex({ depends: 1 }, { name: 'depends' });
-  // counts by type and status; list by recent activity.
-  jobs.createIndex({ type: 1, status: 1 }, { name: 'type_status' });
-  jobs.createIndex({ updated: -1 }, { name: 'recent' });
-  print(`indexes ready on ${root}.jobs`);
+  for (const collection of ['jobs', 'chains']) {
+    if (!db.getCollectionNames().includes(`${root}.${collection}`)) db.createCollection(`${root}.${collection}`);
+  }
+  db.runCommand({ collMod: `${root}.jobs`, changeStreamPreAndPostImages: { enabled: true } });
+  for (const index of indexes) {
+    const options = { name: index.name };
+    if (index.partialFilterExpression !== undefined) options.partialFilterExpression = index.partialFilterExpression;
+    db.getCollection(`${root}.${index.collection}`).createIndex(index.keys, options);
+  }
+  print(`${root}: collections, change-stream images and indexes ready`);
 }
+
+// Server leases: a server's document goes an hour after its lease expired.
+db.getCollection('cumulus.servers').createIndex({ expiresAt: 1 }, { name: 'expiry', expireAfterSeconds: 3600 });

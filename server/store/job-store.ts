@@ -138,6 +138,9 @@ export interface ListOptions {
   order: 'updated-desc' | 'created-asc';
 }
 
+/** A stored job with everything it holds: its log and failures too, as a copy of the store needs it. */
+export type WholeJob = StoredJob & { log: JobLogEntry[] };
+
 /** Count of jobs per type and status. */
 export type QueueCounts = Record<string, Partial<Record<JobStatus, number>>>;
 
@@ -161,6 +164,13 @@ export interface JobStore {
   counts(): Promise<QueueCounts>;
   /** The earliest `after` among waiting jobs without pending depends, if any. */
   nextPromotionTime(): Promise<Date | undefined>;
+  /**
+   * Committed jobs whose `_id` sorts after `afterId` (from the first without it), in `_id`
+   * order, at most `limit`, whole: how a store is read page by page to be copied.
+   */
+  scanJobs(afterId: string | undefined, limit: number): Promise<WholeJob[]>;
+  /** Committed chains in `_id` order after `afterId`, at most `limit`. */
+  scanChains(afterId: string | undefined, limit: number): Promise<StoredChain[]>;
   /**
    * Called after each commit with what it changed. A listener that throws is logged under
    * `name` and does not stop the others. Returns an unsubscribe function.

@@ -86,6 +86,18 @@ describe('several servers on one MongoDB database', () => {
     t.diagnostic(`saved through A, claimed by the worker waiting on B ${elapsed.toFixed(1)} ms later`);
   });
 
+  it("tells a submitter waiting on one server the result of a job completed through another", async () => {
+    const [a, b] = [await start(), await start()];
+    const [submitter, worker] = [await connect(a), await connect(b)];
+    const id = await save(submitter, new Job('queue', 'rpc', { question: 6 }));
+    assert.deepEqual(resultOf(await submitter.call('queue_jobWatch', [[id]])), { outcomes: [], missing: [] });
+    const awaited = submitter.call('queue_outcomes', [{ waitMs: 20_000 }]);
+    const [job] = resultOf(await worker.call('queue_getWork', [['rpc'], { waitMs: 20_000 }])) as JobDoc[];
+    assert.equal(job?._id, id);
+    assert.equal(resultOf(await worker.call('queue_jobDone', [id, job.runId, { answer: 42 }, {}])), true);
+    assert.deepEqual(resultOf(await awaited), { chains: [], jobs: [{ id, status: 'completed', result: { answer: 42 } }] });
+  });
+
   it('never hands out a job twice: 10,000 jobs claimed from two servers at once', async () => {
     const [a, b] = [await start(), await start()];
     const producer = await connect(a);
@@ -187,5 +199,26 @@ describe('several servers on one MongoDB database', () => {
     const requeued = await getJob(viaB, onA);
     assert.ok(requeued.log?.some((entry) => entry.message === "Requeued: the worker's connection was lost"));
     assert.equal((await getJob(viaB, onB)).status, 'running', "B's own run is left alone");
+  });
+
+  it('answers 503 while the database is unreachable, keeps its clients, and serves them again once it is back', async (t: TestContext) => {
+    if (mongo.memory === undefined) {
+      t.skip('cutting the database off needs the in-memory MongoDB');
+      return;
+    }
+    const server = await start();
+    const client = await connect(server);
+    const id = await save(client, new Job('queue', 'outage', {}));
+    mongo.clients[0]?.setReachable(false);
+    const refused = await client.call('queue_jobSave', [new Job('queue', 'outage', { during: true }).doc, {}]);
+    assert.deepEqual([(refused.error as { error?: unknown })?.error, (refused.error as { reason?: unknown })?.reason], [503, 'Job store unavailable']);
+    const unread = await client.call('queue_getJob', [id]);
+    assert.equal((unread.error as { error?: unknown })?.error, 503);
+    mongo.clients[0]?.setReachable(true);
+    assert.equal((await getJob(client, id))._id, id, 'the same connection is served again');
+    const saved = resultOf(await client.call('queue_jobSave', [new Job('queue', 'outage', { after: true }).doc, {}]));
+    assert.equal(typeof saved, 'string');
+    const stored = mongo.memory.documents('cumulus', 'queue.jobs').filter((doc) => doc.type === 'outage');
+    assert.deepEqual(stored.map((doc) => (doc.data as Record<string, unknown>).during), [undefined, undefined], 'nothing of the refused save was written');
   });
 });

@@ -7,7 +7,7 @@ import { createLogger } from '../../server/logger.ts';
 import type { StoreOpener } from '../../server/store/open-store.ts';
 import { openMongoStores, openMongoStoresOn } from '../../server/store/mongo/open-mongo.ts';
 import type { MongoLeaseOptions } from '../../server/store/mongo/mongo-leases.ts';
-import { MongoClient } from 'mongodb';
+import { type Document, MongoClient } from 'mongodb';
 import { randomId } from '../../shared/random-id.ts';
 import { MemoryMongo, type MemoryMongoClient } from './memory-mongo.ts';
 
@@ -18,6 +18,10 @@ export interface SharedMongo {
   memory: MemoryMongo | undefined;
   /** The in-memory clients made by `opener()`, one per server, in order (none against a real server). */
   clients: MemoryMongoClient[];
+  /** Writes documents straight into a collection, as another application would. */
+  insertRaw(collection: string, docs: Document[]): Promise<void>;
+  /** A document as stored, read straight from the collection. */
+  findRaw(collection: string, id: string): Promise<Document | null>;
   /** Drops the test database (real server). */
   close(): Promise<void>;
 }
@@ -45,9 +49,21 @@ export function sharedMongo(): SharedMongo {
           ...(options.leases === undefined ? {} : { leases: options.leases }),
         });
       },
+      async insertRaw(collection, docs) {
+        for (const doc of docs) await memory.client().db('cumulus').collection(collection).insertOne(doc);
+      },
+      findRaw: (collection, id) => memory.client().db('cumulus').collection(collection).findOne({ _id: id }),
       close: async () => undefined,
     };
   }
+  const direct = async <T>(use: (client: MongoClient) => Promise<T>): Promise<T> => {
+    const client = new MongoClient(url);
+    try {
+      return await use(client);
+    } finally {
+      await client.close();
+    }
+  };
   const url = withDatabase(realMongoUrl, `cumulus_test_${randomId(8)}`);
   return {
     memory: undefined,
@@ -57,13 +73,8 @@ export function sharedMongo(): SharedMongo {
         logger: logger ?? createLogger('silent'),
         ...(options.leases === undefined ? {} : { leases: options.leases }),
       }),
-    async close() {
-      const client = new MongoClient(url);
-      try {
-        await client.db().dropDatabase();
-      } finally {
-        await client.close();
-      }
-    },
+    insertRaw: (collection, docs) => direct(async (client) => void (await client.db().collection(collection).insertMany(docs))),
+    findRaw: (collection, id) => direct((client) => client.db().collection(collection).findOne({ _id: id as never })),
+    close: () => direct(async (client) => void (await client.db().dropDatabase())),
   };
 }

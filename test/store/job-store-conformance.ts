@@ -711,6 +711,37 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
       });
     });
 
+    describe('scan', () => {
+      it('reads every job whole (log and failures too), page by page in id order', async () => {
+        const ids = ['scan-c', 'scan-a', 'scan-e', 'scan-b', 'scan-d'];
+        await store.transaction(async (tx) => {
+          for (const id of ids) await tx.insert(makeJob({ _id: id, failures: [{ runId: 'r' }] }), [makeLogEntry(`made ${id}`)]);
+        });
+        await store.transaction((tx) => tx.update('scan-b', { status: 'running', runId: 'r', _private: { claimedBy: 'c', server: 's' } }));
+        const first = await store.scanJobs(undefined, 2);
+        const second = await store.scanJobs(first.at(-1)?._id, 2);
+        const third = await store.scanJobs(second.at(-1)?._id, 2);
+        assert.deepEqual([first, second, third].map(idsOf), [['scan-a', 'scan-b'], ['scan-c', 'scan-d'], ['scan-e']]);
+        assert.deepEqual(await store.scanJobs('scan-e', 2), []);
+        assert.deepEqual(await store.scanJobs(undefined, 0), []);
+        const [a, b] = first;
+        assert.deepEqual(a?.log.map((entry) => entry.message), ['made scan-a']);
+        assert.deepEqual(a?.failures, [{ runId: 'r' }]);
+        assert.deepEqual(b?._private, { claimedBy: 'c', server: 's' }, 'a claim is part of the job');
+      });
+
+      it('reads every chain, page by page in id order', async () => {
+        const chain = (id: string): StoredChain => ({
+          _id: id, links: [{ type: 'x' }], jobIds: [], callbackAt: 0, status: 'running', depth: 0, created: at(0), updated: at(0),
+        });
+        await store.transaction(async (tx) => {
+          for (const id of ['k3', 'k1', 'k2']) await tx.insertChain(chain(id));
+        });
+        assert.deepEqual(idsOf(await store.scanChains(undefined, 2)), ['k1', 'k2']);
+        assert.deepEqual(await store.scanChains('k2', 2), [chain('k3')]);
+      });
+    });
+
     describe('close', () => {
       it('lets queued transactions finish, then refuses every call', async () => {
         const job = makeJob();

@@ -5,8 +5,8 @@
  *
  * MongoDB has no savepoints, so a work that fails (a duplicate id, a bug) cannot be undone
  * alone: the transaction is aborted and the batch runs again without it. A write conflict
- * with another server (label TransientTransactionError), or a commit whose outcome is unknown
- * runs the whole batch again after a short pause; that is why works must be repeatable
+ * with another server or a lost connection (label TransientTransactionError) runs the whole
+ * batch again after a short pause; that is why works must be repeatable
  * (server/store/job-store.ts). After `maxAttempts` the batch is refused with a
  * `StoreUnavailableError`, as it is at once when a commit's outcome stays unknown (label
  * UnknownTransactionCommitResult after the commit's own retries): running it again could apply
@@ -36,7 +36,8 @@ export interface CommitQueueOptions {
   retryDelayMs: number;
 }
 
-export const commitQueueDefaults: CommitQueueOptions = { maxBatch: 200, maxAttempts: 8, retryDelayMs: 5 };
+// Smaller batches than SQLite's: a conflict with another server runs the whole batch again.
+export const commitQueueDefaults: CommitQueueOptions = { maxBatch: 100, maxAttempts: 8, retryDelayMs: 5 };
 
 /** Told of each committed batch: the recorders of its works, and how long the commit took. */
 export type BatchListener = (recorders: readonly ChangeRecorder[], seconds: number) => void;
@@ -223,6 +224,14 @@ async function commitWithRetry(session: SessionLike): Promise<void> {
 function hasLabel(error: unknown, label: string): boolean {
   const labelled = error as { hasErrorLabel?: (name: string) => boolean } | null;
   return typeof labelled?.hasErrorLabel === 'function' && labelled.hasErrorLabel(label);
+}
+
+const networkErrors = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoNotConnectedError']);
+
+/** The database could not be reached (as opposed to refusing what was asked). */
+export function isUnreachable(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return (typeof name === 'string' && networkErrors.has(name)) || hasLabel(error, 'RetryableWriteError');
 }
 
 /** A conflict or a lost connection: the whole transaction may succeed if run again. */

@@ -19,11 +19,13 @@ import type {
   ReadOptions,
   StoredChain,
   StoredJob,
+  WholeJob,
 } from '../job-store.ts';
 import { ChangeFollower } from './change-follower.ts';
 import { chainFromDocument, jobFromDocument, shapeProblem } from './job-document.ts';
 import type { ClientLike, CollectionLike, DbLike } from './mongo-api.ts';
-import { type CommitQueueOptions, MongoCommitQueue } from './mongo-commit-queue.ts';
+import { type CommitQueueOptions, isUnreachable, MongoCommitQueue } from './mongo-commit-queue.ts';
+import { StoreUnavailableError } from '../store-unavailable-error.ts';
 import { jobSelector, type MongoCollections } from './mongo-transaction.ts';
 
 export interface MongoJobStoreOptions {
@@ -105,8 +107,11 @@ export class MongoJobStore implements JobStore {
     return result;
   }
 
-  async getJobs(ids: readonly string[], options: ReadOptions = {}): Promise<JobDoc[]> {
-    this.#checkOpen();
+  getJobs(ids: readonly string[], options: ReadOptions = {}): Promise<JobDoc[]> {
+    return this.#read(() => this.#getJobs(ids, options));
+  }
+
+  async #getJobs(ids: readonly string[], options: ReadOptions): Promise<JobDoc[]> {
     const projection: Record<string, 0> = {};
     if (options.log !== true) projection.log = 0;
     if (options.failures !== true) projection.failures = 0;
@@ -120,14 +125,18 @@ export class MongoJobStore implements JobStore {
     return jobs;
   }
 
-  async getChains(ids: readonly string[]): Promise<StoredChain[]> {
-    this.#checkOpen();
-    const docs = await this.#chains.find({ _id: { $in: [...new Set(ids)] } }, { projection: { _seq: 0 } }).toArray();
-    return docs.map(chainFromDocument);
+  getChains(ids: readonly string[]): Promise<StoredChain[]> {
+    return this.#read(async () => {
+      const docs = await this.#chains.find({ _id: { $in: [...new Set(ids)] } }, { projection: { _seq: 0 } }).toArray();
+      return docs.map(chainFromDocument);
+    });
   }
 
-  async list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]> {
-    this.#checkOpen();
+  list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]> {
+    return this.#read(() => this.#list(filter, options));
+  }
+
+  async #list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]> {
     const limit = Math.max(0, Math.floor(options.limit));
     if (limit === 0) return [];
     const sort = options.order === 'updated-desc' ? { updated: -1, _id: -1 } : { created: 1, _seq: 1 };
@@ -140,25 +149,63 @@ export class MongoJobStore implements JobStore {
    * Other writers' changes arrive through the change stream a moment after they are visible,
    * so a listener counting on from here may see one of them twice (docs/PROTOCOL.md §7.15).
    */
-  async counts(): Promise<QueueCounts> {
-    this.#checkOpen();
-    return this.#queue.quiesced(async () => {
-      const groups = await this.#jobs.aggregate([{ $group: { _id: { type: '$type', status: '$status' }, n: { $sum: 1 } } }]).toArray();
-      const counts: QueueCounts = {};
-      for (const { _id: key, n } of groups as { _id: { type: unknown; status: unknown }; n: number }[]) {
-        if (typeof key.type !== 'string' || typeof key.status !== 'string') continue;
-        (counts[key.type] ??= {})[key.status as keyof QueueCounts[string]] = n;
-      }
-      return counts;
+  counts(): Promise<QueueCounts> {
+    return this.#read(() => this.#queue.quiesced(() => this.#counts()));
+  }
+
+  async #counts(): Promise<QueueCounts> {
+    // Sorted on the `type_status` index first: the grouping walks the index, needing only its two fields.
+    const pipeline = [
+      { $sort: { type: 1, status: 1 } },
+      { $group: { _id: { type: '$type', status: '$status' }, n: { $sum: 1 } } },
+    ];
+    const groups = (await this.#jobs.aggregate(pipeline).toArray()) as { _id: { type: unknown; status: unknown }; n: number }[];
+    const counts: QueueCounts = {};
+    for (const { _id: key, n } of groups) {
+      if (typeof key.type !== 'string' || typeof key.status !== 'string') continue;
+      (counts[key.type] ??= {})[key.status as keyof QueueCounts[string]] = n;
+    }
+    return counts;
+  }
+
+  nextPromotionTime(): Promise<Date | undefined> {
+    return this.#read(async () => {
+      const filter = { status: 'waiting', depends: { $size: 0 } };
+      const [next] = await this.#jobs.find(filter, { sort: { after: 1 }, limit: 1, projection: { after: 1 } }).toArray();
+      return next?.after instanceof Date ? next.after : undefined;
     });
   }
 
-  async nextPromotionTime(): Promise<Date | undefined> {
-    this.#checkOpen();
-    const [next] = await this.#jobs
-      .find({ status: 'waiting', depends: { $size: 0 } }, { sort: { after: 1 }, limit: 1, projection: { after: 1 } })
-      .toArray();
-    return next?.after instanceof Date ? next.after : undefined;
+  scanJobs(afterId: string | undefined, limit: number): Promise<WholeJob[]> {
+    const count = Math.floor(limit);
+    return this.#read(async () => {
+      if (count <= 0) return [];
+      let after = afterId;
+      for (;;) {
+        const filter = after === undefined ? {} : { _id: { $gt: after } };
+        const docs = await this.#jobs.find(filter, { sort: { _id: 1 }, limit: count }).toArray();
+        const jobs: WholeJob[] = [];
+        for (const doc of docs) {
+          const problem = shapeProblem(doc);
+          if (problem === undefined) jobs.push(jobFromDocument(doc, { log: true, failures: true }) as WholeJob);
+          else this.#skip(doc._id, problem);
+        }
+        // A page of documents that are not jobs is not the end: read on past it.
+        const last = docs.at(-1)?._id;
+        if (jobs.length > 0 || docs.length < count || typeof last !== 'string') return jobs;
+        after = last;
+      }
+    });
+  }
+
+  scanChains(afterId: string | undefined, limit: number): Promise<StoredChain[]> {
+    const count = Math.floor(limit);
+    return this.#read(async () => {
+      if (count <= 0) return [];
+      const filter = afterId === undefined ? {} : { _id: { $gt: afterId } };
+      const docs = await this.#chains.find(filter, { sort: { _id: 1 }, limit: count, projection: { _seq: 0 } }).toArray();
+      return docs.map(chainFromDocument);
+    });
   }
 
   onCommit(listener: (changes: readonly JobChange[]) => void, name = 'commit listener'): () => void {
@@ -224,6 +271,16 @@ export class MongoJobStore implements JobStore {
     if (this.#toldUpdated.size > toldLimit) {
       const oldest = this.#toldUpdated.keys().next().value;
       if (oldest !== undefined) this.#toldUpdated.delete(oldest);
+    }
+  }
+
+  /** Runs a read of committed data; a database that cannot be reached becomes a 503. */
+  async #read<T>(read: () => Promise<T>): Promise<T> {
+    this.#checkOpen();
+    try {
+      return await read();
+    } catch (error) {
+      throw isUnreachable(error) ? new StoreUnavailableError('MongoDB', error) : error;
     }
   }
 

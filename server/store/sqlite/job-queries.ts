@@ -156,6 +156,18 @@ export class JobQueries {
     return this.#statement(sql).all(this.#root) as { type: string; status: JobStatus; n: number }[];
   }
 
+  /** Whole rows (document and log) in id order after `afterId`, at most `limit`. */
+  scan(afterId: string | undefined, limit: number): { doc: string; log: string }[] {
+    const sql = 'SELECT doc, log FROM jobs WHERE root = ? AND id > ? ORDER BY id LIMIT ?';
+    return this.#statement(sql).all(this.#root, afterId ?? '', limit) as { doc: string; log: string }[];
+  }
+
+  /** Chain rows in id order after `afterId`, at most `limit`. */
+  scanChains(afterId: string | undefined, limit: number): { links: string; doc: string }[] {
+    const sql = 'SELECT links, doc FROM chains WHERE root = ? AND id > ? ORDER BY id LIMIT ?';
+    return this.#statement(sql).all(this.#root, afterId ?? '', limit) as { links: string; doc: string }[];
+  }
+
   /** The job's log column (`encodeLogItems`), or undefined if there is no such job. */
   log(id: string): string | undefined {
     const row = this.#statement('SELECT log FROM jobs WHERE root = ? AND id = ?').get(this.#root, id) as { log: string } | undefined;

@@ -14,6 +14,7 @@ import type {
   ReadOptions,
   StoredChain,
   StoredJob,
+  WholeJob,
 } from '../job-store.ts';
 import { ChangeRecorder, collapseChanges } from '../change-collector.ts';
 import { CommitListeners } from '../commit-listeners.ts';
@@ -165,6 +166,16 @@ export class SqliteJobStore implements JobStore, BatchObserver {
     this.#checkOpen();
     const after = this.#reads.nextPromotion();
     return after === undefined ? undefined : new Date(after);
+  }
+
+  async scanJobs(afterId: string | undefined, limit: number): Promise<WholeJob[]> {
+    this.#checkOpen();
+    return this.#reads.scan(afterId, Math.max(0, Math.floor(limit))).map((row) => withKeysInPlace({ ...decodeDoc(row.doc), log: decodeLog(row.log) }, ['log']));
+  }
+
+  async scanChains(afterId: string | undefined, limit: number): Promise<StoredChain[]> {
+    this.#checkOpen();
+    return this.#reads.scanChains(afterId, Math.max(0, Math.floor(limit))).map((row) => decodeChain(row));
   }
 
   onCommit(listener: (changes: readonly JobChange[]) => void, name = 'commit listener'): () => void {
