@@ -32,9 +32,16 @@ for (const root of roots) {
   }
   db.runCommand({ collMod: `${root}.jobs`, changeStreamPreAndPostImages: { enabled: true } });
   for (const index of indexes) {
+    const collection = db.getCollection(`${root}.${index.collection}`);
+    // The same keys under another name (jobCollection makes type_1_status_1) serve as well, and
+    // MongoDB refuses a second index on them.
+    const same = (other) =>
+      JSON.stringify(other.key) === JSON.stringify(index.keys) &&
+      JSON.stringify(other.partialFilterExpression) === JSON.stringify(index.partialFilterExpression);
+    if (collection.getIndexes().some(same)) continue;
     const options = { name: index.name };
     if (index.partialFilterExpression !== undefined) options.partialFilterExpression = index.partialFilterExpression;
-    db.getCollection(`${root}.${index.collection}`).createIndex(index.keys, options);
+    collection.createIndex(index.keys, options);
   }
   print(`${root}: collections, change-stream images and indexes ready`);
 }

@@ -23,6 +23,8 @@ describe("a Meteor app's job collection", () => {
   it('is served as it is: meteor-job claims and completes a job jobCollection wrote', async () => {
     mongo = sharedMongo();
     await mongo.insertRaw('queue.jobs', [meteorBrokenJob, meteorReadyJob]);
+    // The index jobCollection's server makes (`_ensureIndex {type: 1, status: 1}`), under its own name.
+    await mongo.createIndexRaw('queue.jobs', { type: 1, status: 1 });
     server = await startTestServer({}, { openStores: mongo.opener() });
     client = await connectMeteorJob(server.port);
 

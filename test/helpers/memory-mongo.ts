@@ -14,15 +14,17 @@
  *   pre- and post-images, and `lsid`/`txnNumber` on events of transactions;
  * - faults: the whole "server" unreachable, and change streams killed (as a step-down may).
  *
- * What it does not model: indexes (every query scans), snapshot reads (a transaction reads the
- * latest committed state plus its own writes; conflicts are still detected at write time, as
- * on a real server), write concern, and the wire protocol. The real-server runs are in the
- * CI workflow (`.github/workflows/ci.yml`).
+ * What it does not model: indexes (a few lookup tables stand in for them; there is no query
+ * planner), snapshot reads (a transaction reads the latest committed state plus its own writes;
+ * conflicts are still detected at write time, as on a real server), write concern, the wire
+ * protocol, and BSON order in aggregation comparisons with a missing value (mingo answers false
+ * where MongoDB orders missing first: the store spells such cases out with `$ifNull`). The
+ * real-server runs are in the CI workflow (`.github/workflows/ci.yml`).
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { BSON, Binary, type Document } from 'mongodb';
-import { Query, aggregate, find, update as applyUpdate } from 'mingo';
+import { aggregate, find, update as applyUpdate } from 'mingo';
 import type {
   ChangeEventLike,
   ChangeStreamLike,
@@ -43,7 +45,7 @@ export class MemoryMongoError extends Error {
 
   constructor(message: string, code: number, codeName: string, labels: string[] = []) {
     super(message);
-    this.name = code === 0 ? 'MongoNetworkError' : 'MongoServerError';
+    this.name = 'MongoServerError';
     this.code = code;
     this.codeName = codeName;
     this.errorLabels = labels;
@@ -55,6 +57,16 @@ export class MemoryMongoError extends Error {
 }
 
 const clone = (doc: Document): Document => BSON.deserialize(BSON.serialize(doc));
+
+/**
+ * What the driver throws when no server can be selected: a `MongoServerSelectionError`, with
+ * no error label (the driver labels only errors of a connection it had).
+ */
+function unreachable(message: string): MemoryMongoError {
+  const error = new MemoryMongoError(message, 0, 'ServerSelectionError');
+  error.name = 'MongoServerSelectionError';
+  return error;
+}
 
 function keyOf(id: unknown): string {
   return typeof id === 'string' ? id : `bson:${Buffer.from(BSON.serialize({ id })).toString('hex')}`;
@@ -159,6 +171,11 @@ export class MemoryMongo {
     for (const stream of [...this.#streams]) stream.fail(new MemoryMongoError('interrupted: primary stepped down', 11602, 'InterruptedDueToReplStateChange'));
   }
 
+  /** Ends every open change stream without an error, as the server does when their collection goes. */
+  endChangeStreams(): void {
+    for (const stream of [...this.#streams]) stream.end();
+  }
+
   /** The documents of a collection as stored, for assertions. */
   documents(db: string, coll: string): Document[] {
     return [...(this.#databases.get(db)?.get(coll)?.docs.values() ?? [])].map(clone);
@@ -180,10 +197,7 @@ export class MemoryMongo {
   /** @internal */
   check(): void {
     if (!this.#reachable) {
-      throw new MemoryMongoError('connection refused: the in-memory server is unreachable', 0, 'NetworkError', [
-        'RetryableWriteError',
-        'TransientTransactionError',
-      ]);
+      throw unreachable('connection refused: the in-memory server is unreachable');
     }
   }
 
@@ -317,7 +331,7 @@ export class MemoryMongoClient implements ClientLike {
   check(): void {
     if (this.#closed) throw new MemoryMongoError('Client must be connected before running operations', 0, 'MongoNotConnectedError');
     if (!this.#reachable) {
-      throw new MemoryMongoError('connection timed out: this client is cut off', 0, 'NetworkTimeout', ['RetryableWriteError', 'TransientTransactionError']);
+      throw unreachable('connection timed out: this client is cut off');
     }
     this.server.check();
   }
@@ -402,19 +416,14 @@ export class MemoryCollection implements CollectionLike {
     options: { session?: SessionLike; upsert?: boolean } = {},
   ): Promise<{ matchedCount: number; upsertedCount: number }> {
     return this.#run(options.session, (tx) => {
+      if (options.upsert === true) refuseExprInUpsert(filter);
       const [found] = this.#matching(tx, filter, {}, 1);
       if (found !== undefined) {
         this.#write(tx, found, update);
         return { matchedCount: 1, upsertedCount: 0 };
       }
       if (options.upsert !== true) return { matchedCount: 0, upsertedCount: 0 };
-      const seed = Object.fromEntries(Object.entries(filter).filter(([field, value]) => !field.startsWith('$') && !isOperator(value)));
-      const inserted = updated(clone(seed), update);
-      const key = keyOf(inserted._id);
-      if (this.#server.current(tx, this.#data, key) !== null) {
-        throw new MemoryMongoError(`E11000 duplicate key error collection: ${this.collectionName} index: _id_`, 11000, 'DuplicateKey');
-      }
-      this.#server.write(tx, this.#data, key, clone(inserted));
+      this.#upsert(tx, filter, update);
       return { matchedCount: 0, upsertedCount: 1 };
     });
   }
@@ -422,11 +431,16 @@ export class MemoryCollection implements CollectionLike {
   async findOneAndUpdate(
     filter: Document,
     update: Document | Document[],
-    options: { session?: SessionLike; projection?: Document; returnDocument: 'before' | 'after'; includeResultMetadata: false },
+    options: { session?: SessionLike; projection?: Document; upsert?: boolean; returnDocument: 'before' | 'after'; includeResultMetadata: false },
   ): Promise<Document | null> {
     return this.#run(options.session, (tx) => {
+      if (options.upsert === true) refuseExprInUpsert(filter);
       const [found] = this.#matching(tx, filter, {}, 1);
-      if (found === undefined) return null;
+      if (found === undefined) {
+        if (options.upsert !== true) return null;
+        const inserted = this.#upsert(tx, filter, update);
+        return options.returnDocument === 'after' ? project(inserted, options.projection) : null;
+      }
       const after = this.#write(tx, found, update);
       return project(options.returnDocument === 'after' ? after : found, options.projection);
     });
@@ -460,11 +474,28 @@ export class MemoryCollection implements CollectionLike {
     return this.#server.openStream(this.#data, pipeline, options);
   }
 
+  /**
+   * As the server: the same index again is a no-op; the same keys under another name, or the
+   * same name with other keys, are refused (IndexOptionsConflict 85, IndexKeySpecsConflict 86).
+   */
   async createIndex(keys: Document, options: Document = {}): Promise<string> {
     this.#db.client.check();
     const name = String(options.name ?? Object.entries(keys).map(([field, order]) => `${field}_${String(order)}`).join('_'));
-    if (!this.#data.indexes.some((index) => index.name === name)) this.#data.indexes.push({ key: keys, ...options, name });
+    const sameKeys = (index: Document) => JSON.stringify(index.key) === JSON.stringify(keys) && JSON.stringify(index.partialFilterExpression) === JSON.stringify(options.partialFilterExpression);
+    const named = this.#data.indexes.find((index) => index.name === name);
+    if (named !== undefined) {
+      if (!sameKeys(named)) throw new MemoryMongoError(`An existing index has the same name as the requested index: ${name}`, 86, 'IndexKeySpecsConflict');
+      return name;
+    }
+    const other = this.#data.indexes.find(sameKeys);
+    if (other !== undefined) throw new MemoryMongoError(`Index already exists with a different name: ${String(other.name)}`, 85, 'IndexOptionsConflict');
+    this.#data.indexes.push({ key: keys, ...options, name });
     return name;
+  }
+
+  async indexes(): Promise<Document[]> {
+    this.#db.client.check();
+    return [{ key: { _id: 1 }, name: '_id_' }, ...this.#data.indexes].map((index) => clone(index));
   }
 
   #query(filter: Document, options: FindOptionsLike): Document[] {
@@ -500,6 +531,18 @@ export class MemoryCollection implements CollectionLike {
       return [...keys].map((key) => this.#server.current(tx, data, key)).filter((doc) => doc !== null);
     }
     return this.#server.visible(tx, data);
+  }
+
+  /** Inserts what an upsert that matched nothing inserts: the filter's equalities, updated. */
+  #upsert(tx: TransactionState, filter: Document, update: Document | Document[]): Document {
+    const seed = Object.fromEntries(Object.entries(filter).filter(([field, value]) => !field.startsWith('$') && !isOperator(value)));
+    const inserted = clone(updated(clone(seed), update));
+    const key = keyOf(inserted._id);
+    if (this.#server.current(tx, this.#data, key) !== null) {
+      throw new MemoryMongoError(`E11000 duplicate key error collection: ${this.collectionName} index: _id_`, 11000, 'DuplicateKey');
+    }
+    this.#server.write(tx, this.#data, key, inserted);
+    return inserted;
   }
 
   /** Applies an update document to a copy of `found`, records it, and returns the copy. */
@@ -558,6 +601,11 @@ function plainValues(condition: unknown, stringsOnly: boolean): unknown[] | unde
   const list = (condition as Document).$in as unknown;
   if (keys.length === 1 && Array.isArray(list) && list.every(ok)) return list;
   return undefined;
+}
+
+/** MongoDB refuses an upsert whose filter uses `$expr` (QueryFeatureNotAllowed), matched or not. */
+function refuseExprInUpsert(filter: Document): void {
+  if ('$expr' in filter) throw new MemoryMongoError('$expr is not allowed in the query predicate for an upsert', 224, 'QueryFeatureNotAllowed');
 }
 
 function isOperator(value: unknown): boolean {
@@ -631,7 +679,7 @@ export class MemorySession implements SessionLike {
 export class MemoryChangeStream extends EventEmitter implements ChangeStreamLike {
   readonly #server: MemoryMongo;
   readonly #data: CollectionData;
-  readonly #match: Query[];
+  readonly #pipeline: Document[];
   readonly #options: Document;
   #resumeToken: unknown;
   #closed = false;
@@ -641,10 +689,7 @@ export class MemoryChangeStream extends EventEmitter implements ChangeStreamLike
     this.#server = server;
     this.#data = data;
     this.#options = options;
-    this.#match = pipeline.map((stage) => {
-      if (!('$match' in stage) || Object.keys(stage).length !== 1) throw new MemoryMongoError('only $match stages are modelled', 2, 'BadValue');
-      return new Query(stage.$match as Document, {});
-    });
+    this.#pipeline = pipeline;
     this.#resumeToken = options.resumeAfter ?? options.startAfter;
   }
 
@@ -660,9 +705,10 @@ export class MemoryChangeStream extends EventEmitter implements ChangeStreamLike
     setImmediate(() => {
       for (const { event } of mine) {
         if (this.#closed) return;
-        const shaped = this.#shape(event);
         this.#resumeToken = event._id;
-        if (this.#match.every((query) => query.test(shaped as unknown as Document))) this.emit('change', shaped);
+        // The stream's own pipeline ($match, $project, …) applied to each event, as the server does.
+        const [shaped] = aggregate([this.#shape(event) as unknown as Document], this.#pipeline) as unknown as ChangeEventLike[];
+        if (shaped !== undefined) this.emit('change', shaped);
       }
     });
   }
@@ -673,11 +719,22 @@ export class MemoryChangeStream extends EventEmitter implements ChangeStreamLike
     this.#closed = true;
     this.#server.closeStream(this);
     this.emit('error', error);
+    this.emit('close');
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     this.#server.closeStream(this);
+    this.emit('close');
+  }
+
+  /** Ends the stream from the server's side without an error (a dropped collection, say). */
+  end(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.closeStream(this);
+    this.emit('close');
   }
 
   #shape(event: LoggedEvent['event']): ChangeEventLike {

@@ -20,6 +20,8 @@ export interface SharedMongo {
   clients: MemoryMongoClient[];
   /** Writes documents straight into a collection, as another application would. */
   insertRaw(collection: string, docs: Document[]): Promise<void>;
+  /** Creates an index straight on a collection, as another application would. */
+  createIndexRaw(collection: string, keys: Document): Promise<void>;
   /** A document as stored, read straight from the collection. */
   findRaw(collection: string, id: string): Promise<Document | null>;
   /** Drops the test database (real server). */
@@ -53,6 +55,7 @@ export function sharedMongo(): SharedMongo {
         for (const doc of docs) await memory.client().db('cumulus').collection(collection).insertOne(doc);
       },
       findRaw: (collection, id) => memory.client().db('cumulus').collection(collection).findOne({ _id: id }),
+      createIndexRaw: async (collection, keys) => void (await memory.client().db('cumulus').collection(collection).createIndex(keys)),
       close: async () => undefined,
     };
   }
@@ -75,6 +78,7 @@ export function sharedMongo(): SharedMongo {
       }),
     insertRaw: (collection, docs) => direct(async (client) => void (await client.db().collection(collection).insertMany(docs))),
     findRaw: (collection, id) => direct((client) => client.db().collection(collection).findOne({ _id: id as never })),
+    createIndexRaw: (collection, keys) => direct(async (client) => void (await client.db().collection(collection).createIndex(keys))),
     close: () => direct(async (client) => void (await client.db().dropDatabase())),
   };
 }

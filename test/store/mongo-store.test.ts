@@ -151,6 +151,13 @@ describe('MongoDB store (in-memory backend)', () => {
       await waitFor(() => seenByB.length === 3, { description: 'the changes made while the stream was down' });
       assert.deepEqual(seenByB, [before._id, ...during.map((job) => job._id)]);
       assert.ok(b.changeStreamReopens >= 1);
+
+      // Ended by the server without an error: followed again all the same.
+      memory.endChangeStreams();
+      const after = makeJob();
+      await a.transaction((tx) => tx.insert(after, []));
+      await waitFor(() => seenByB.length === 4, { description: 'the change made after the stream ended' });
+      assert.equal(seenByB[3], after._id);
     });
   });
 
@@ -202,6 +209,17 @@ describe('MongoDB store (in-memory backend)', () => {
       const names = memory.indexes('cumulus', 'queue.jobs').map((index) => index.name);
       assert.deepEqual(names.sort(), ['children', 'claim', 'created', 'depends', 'expire', 'promote', 'recent', 'type_status'].sort());
       assert.deepEqual(memory.indexes('cumulus', 'queue.chains').map((index) => index.name), ['parent']);
+    });
+
+    it("keeps an index a Meteor app made on the same keys, under its own name", async () => {
+      const client = memory.client();
+      await client.db('cumulus').collection('queue.jobs').createIndex({ type: 1, status: 1 });
+      const stores = await openMongoStoresOn(client, client.db('cumulus'), ['queue'], { logger: silent });
+      await stores.close();
+      const names = memory.indexes('cumulus', 'queue.jobs').map((index) => index.name);
+      assert.ok(names.includes('type_1_status_1'));
+      assert.ok(!names.includes('type_status'));
+      assert.ok(names.includes('claim'));
     });
 
     it('refuses a standalone server with what to do', async () => {

@@ -60,8 +60,9 @@ export class ChangeFollower {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#reopenTimer);
-    await this.#stream?.close().catch(() => undefined);
+    const stream = this.#stream;
     this.#stream = undefined;
+    await stream?.close().catch(() => undefined);
   }
 
   #open(): void {
@@ -72,7 +73,15 @@ export class ChangeFollower {
     if (this.#resumeToken !== undefined) options.resumeAfter = this.#resumeToken;
     let stream: ChangeStreamLike;
     try {
-      stream = this.#jobs.watch([{ $match: { operationType: { $in: watchedOperations } } }], options);
+      stream = this.#jobs.watch(
+        [
+          { $match: { operationType: { $in: watchedOperations } } },
+          // The log only grows: without it, an event stays far below MongoDB's 16 MB limit
+          // however long a job's log, and the feed does not need it.
+          { $project: { 'fullDocument.log': 0, 'fullDocumentBeforeChange.log': 0, updateDescription: 0 } },
+        ],
+        options,
+      );
     } catch (error) {
       this.#failed(error as Error);
       return;
@@ -83,9 +92,19 @@ export class ChangeFollower {
       this.#receive(event);
     });
     stream.on('error', (error) => {
-      if (this.#stream === stream) this.#stream = undefined;
+      if (this.#stream !== stream) return;
+      this.#stream = undefined;
+      // The driver may know a later position than the last event told (events filtered out).
+      this.#resumeToken = stream.resumeToken ?? this.#resumeToken;
       void stream.close().catch(() => undefined);
       this.#failed(error);
+    });
+    // Ended by the server without an error (its collection dropped, say): follow again.
+    stream.on('close', () => {
+      if (this.#stream !== stream) return;
+      this.#stream = undefined;
+      this.#resumeToken = stream.resumeToken ?? this.#resumeToken;
+      this.#failed(new Error('the change stream was closed by the server'));
     });
   }
 

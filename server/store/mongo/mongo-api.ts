@@ -42,6 +42,7 @@ export interface ChangeEventLike {
 export interface ChangeStreamLike {
   on(event: 'change', listener: (event: ChangeEventLike) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
   readonly resumeToken: unknown;
   close(): Promise<void>;
 }
@@ -55,13 +56,15 @@ export interface CollectionLike {
   findOneAndUpdate(
     filter: Document,
     update: Document | Document[],
-    options: { session?: SessionLike; projection?: Document; returnDocument: 'before' | 'after'; includeResultMetadata: false },
+    options: { session?: SessionLike; projection?: Document; upsert?: boolean; returnDocument: 'before' | 'after'; includeResultMetadata: false },
   ): Promise<Document | null>;
   findOneAndDelete(filter: Document, options: { session?: SessionLike; projection?: Document; includeResultMetadata: false }): Promise<Document | null>;
   deleteMany(filter: Document, options?: { session?: SessionLike }): Promise<{ deletedCount: number }>;
   aggregate(pipeline: Document[], options?: { session?: SessionLike }): CursorLike<Document>;
   watch(pipeline: Document[], options: Document): ChangeStreamLike;
   createIndex(keys: Document, options?: Document): Promise<string>;
+  /** The collection's indexes: `{name, key, partialFilterExpression?, …}` each. */
+  indexes(): Promise<Document[]>;
 }
 
 export interface DbLike {

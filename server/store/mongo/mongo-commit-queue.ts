@@ -32,12 +32,17 @@ export interface CommitQueueOptions {
   maxBatch: number;
   /** Runs of one batch before it is given up (conflicts, lost connections). */
   maxAttempts: number;
+  /**
+   * Runs of one batch, of those, that may find no server at all: each waits the driver's server
+   * selection timeout, so a database that is gone answers 503 after a couple of them.
+   */
+  maxUnreachableAttempts: number;
   /** Pause before running a batch again, doubled each time, in ms. */
   retryDelayMs: number;
 }
 
 // Smaller batches than SQLite's: a conflict with another server runs the whole batch again.
-export const commitQueueDefaults: CommitQueueOptions = { maxBatch: 100, maxAttempts: 8, retryDelayMs: 5 };
+export const commitQueueDefaults: CommitQueueOptions = { maxBatch: 100, maxAttempts: 8, maxUnreachableAttempts: 2, retryDelayMs: 5 };
 
 /** Told of each committed batch: the recorders of its works, and how long the commit took. */
 export type BatchListener = (recorders: readonly ChangeRecorder[], seconds: number) => void;
@@ -121,9 +126,10 @@ export class MongoCommitQueue {
   async #runBatch(batch: Pending[]): Promise<void> {
     let members = batch;
     let attempts = 0;
+    let unreachable = 0;
     let lastError: unknown;
     while (members.length > 0) {
-      if (attempts >= this.#options.maxAttempts) {
+      if (attempts >= this.#options.maxAttempts || unreachable >= this.#options.maxUnreachableAttempts) {
         const error = new StoreUnavailableError('MongoDB', lastError);
         for (const member of members) member.reject(error);
         return;
@@ -148,6 +154,7 @@ export class MongoCommitQueue {
         return;
       }
       attempts += 1;
+      if (isUnreachable(outcome.error)) unreachable += 1;
       lastError = outcome.error;
       if (outcome.kind === 'session lost') await this.#dropSession();
       await new Promise((resolve) => setTimeout(resolve, this.#options.retryDelayMs * 2 ** (attempts - 1)));
@@ -189,7 +196,10 @@ export class MongoCommitQueue {
         recorders.push(recorder);
       } catch (error) {
         await session.abortTransaction().catch(() => undefined);
-        return isTransient(error) ? { kind: 'retry', error } : { kind: 'work failed', member, error };
+        // The database's trouble, not the work's: the whole batch may succeed when run again.
+        if (isTransient(error)) return { kind: 'retry', error };
+        if (isUnreachable(error)) return { kind: 'session lost', error };
+        return { kind: 'work failed', member, error };
       } finally {
         tx.end();
       }
@@ -200,10 +210,12 @@ export class MongoCommitQueue {
     try {
       await commitWithRetry(session);
     } catch (error) {
-      // Running the batch again after a commit that may have happened would apply it twice.
-      if (hasLabel(error, 'UnknownTransactionCommitResult')) return { kind: 'outcome unknown', error };
+      // Only a commit the server says did not happen (TransientTransactionError) may run again:
+      // after any other failure the commit may have happened, and running it again could apply
+      // it twice (a first attempt lost on the network, a retry that finds no server, say).
+      if (!isTransient(error)) return { kind: 'outcome unknown', error };
       await session.abortTransaction().catch(() => undefined);
-      return { kind: isTransient(error) ? 'retry' : 'session lost', error };
+      return { kind: 'retry', error };
     }
     return { kind: 'committed', values, recorders, seconds: (performance.now() - started) / 1000 };
   }
@@ -226,12 +238,22 @@ function hasLabel(error: unknown, label: string): boolean {
   return typeof labelled?.hasErrorLabel === 'function' && labelled.hasErrorLabel(label);
 }
 
-const networkErrors = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoNotConnectedError']);
+const networkErrors = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+  'MongoTopologyClosedError',
+]);
 
-/** The database could not be reached (as opposed to refusing what was asked). */
+/**
+ * The database could not be reached (as opposed to refusing what was asked). The driver labels
+ * only errors of a connection it had; finding no server at all carries no label, hence the names.
+ */
 export function isUnreachable(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
-  return (typeof name === 'string' && networkErrors.has(name)) || hasLabel(error, 'RetryableWriteError');
+  return (typeof name === 'string' && networkErrors.has(name)) || hasLabel(error, 'RetryableWriteError') || hasLabel(error, 'PoolRequestedRetry');
 }
 
 /** A conflict or a lost connection: the whole transaction may succeed if run again. */

@@ -133,19 +133,34 @@ export class MongoServerLeases implements ServerLeases {
     );
   }
 
-  /** Takes or renews a leadership; another holder's current lease makes the upsert collide. */
+  /**
+   * Takes or renews a leadership. The condition is evaluated by the update itself (MongoDB
+   * refuses `$expr` in the filter of an upsert): the lease changes hands only when this server
+   * holds it or it has expired, and the document says who holds it afterwards.
+   */
   async #claim(leadership: MongoLeadership): Promise<void> {
     if (this.#closed) return;
     const renewedAt = performance.now();
+    // A lease not yet made has no expiry: the epoch stands for it.
+    const mine = { $or: [{ $eq: ['$holder', this.serverId] }, { $lt: [{ $ifNull: ['$expiresAt', new Date(0)] }, '$$NOW'] }] };
     try {
-      await this.#leases.updateOne(
-        { _id: leadership.name, $expr: { $or: [{ $eq: ['$holder', this.serverId] }, { $lt: ['$expiresAt', '$$NOW'] }] } },
-        [{ $set: { holder: this.serverId, expiresAt: { $add: ['$$NOW', this.#options.ttlMs] } } }],
-        { upsert: true },
+      const lease = await this.#leases.findOneAndUpdate(
+        { _id: leadership.name },
+        [
+          {
+            $set: {
+              holder: { $cond: [mine, this.serverId, '$holder'] },
+              expiresAt: { $cond: [mine, { $add: ['$$NOW', this.#options.ttlMs] }, '$expiresAt'] },
+            },
+          },
+        ],
+        { upsert: true, returnDocument: 'after', includeResultMetadata: false },
       );
-      leadership.renewedAt = renewedAt;
-      if (!this.#closed) leadership.set(true);
+      const held = lease?.holder === this.serverId;
+      if (held) leadership.renewedAt = renewedAt;
+      if (!this.#closed) leadership.set(held);
     } catch (error) {
+      // Two servers creating the lease at once: one of them has it; the next round tells which.
       if ((error as { code?: unknown }).code !== 11000) throw error;
       leadership.set(false);
     }

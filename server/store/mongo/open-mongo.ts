@@ -8,7 +8,7 @@ import { MongoClient, type Document } from 'mongodb';
 import type { Logger } from '../../logger.ts';
 import type { OpenedStores } from '../open-store.ts';
 import { StoreOpenError } from '../store-open-error.ts';
-import { rootIndexes } from './indexes.ts';
+import { type IndexSpec, rootIndexes } from './indexes.ts';
 import type { ClientLike, DbLike } from './mongo-api.ts';
 import { MongoJobStore, type MongoJobStoreOptions } from './mongo-job-store.ts';
 import { type MongoLeaseOptions, MongoServerLeases } from './mongo-leases.ts';
@@ -124,11 +124,21 @@ async function prepareRoot(db: DbLike, root: string, logger: Logger): Promise<bo
     );
   }
   for (const index of rootIndexes) {
+    const collection = db.collection(`${root}.${index.collection}`);
+    // An index with the same keys under another name (jobCollection makes `type_1_status_1`)
+    // serves as well, and MongoDB refuses a second one.
+    const existing = await collection.indexes();
+    if (existing.some((other) => sameIndex(other, index))) continue;
     const spec: Document = { name: index.name };
     if (index.partialFilterExpression !== undefined) spec.partialFilterExpression = index.partialFilterExpression;
-    await db.collection(`${root}.${index.collection}`).createIndex(index.keys, spec);
+    await collection.createIndex(index.keys, spec);
   }
   return images;
+}
+
+/** Whether an existing index has the keys (in order) and the partial filter of `index`. */
+function sameIndex(existing: Document, index: IndexSpec): boolean {
+  return JSON.stringify(existing.key) === JSON.stringify(index.keys) && JSON.stringify(existing.partialFilterExpression) === JSON.stringify(index.partialFilterExpression);
 }
 
 /** The database the URL names (`mongodb://host/name`), `cumulus` when it names none. */
