@@ -1,10 +1,14 @@
 /**
- * The HTTP side of the server's one port: health and readiness, Prometheus metrics, SockJS info
- * for `ddp` clients with `useSockJs`, and a front page. The DDP websocket is attached to the
- * same server.
+ * The HTTP side of the server's one port: the Weather Station (the UI, at `/`), health and
+ * readiness, Prometheus metrics, SockJS info for `ddp` clients with `useSockJs`. The DDP
+ * websocket is attached to the same server.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomInt } from 'node:crypto';
+import { uiBundle, uiPage } from './ui-assets.ts';
+
+/** The UI loads only what the server serves, and talks only to its own websocket. */
+const uiPolicy = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
 export interface HttpInfo {
   roots: readonly string[];
@@ -51,19 +55,29 @@ async function route(request: IncomingMessage, response: ServerResponse, info: H
     // `ddp` with useSockJs only reads this, then opens a raw websocket at /websocket (docs/PROTOCOL.md §1.1).
     send(response, 200, 'application/json', JSON.stringify({ websocket: true, origins: ['*:*'], cookie_needed: false, entropy: randomInt(2 ** 31) }));
   } else if (path === '/') {
-    send(response, 200, 'text/plain', frontPage(request, info));
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': uiPolicy });
+    response.end(uiPage(info.roots));
+  } else if (path === '/ui/app.js' || path === '/ui/app.css') {
+    const bundle = await uiBundle();
+    const [type, body] = path.endsWith('.js') ? ['text/javascript', bundle.js] : ['text/css', bundle.css];
+    response.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-cache' });
+    response.end(body);
+  } else if (path === '/about') {
+    send(response, 200, 'text/plain', about(request, info));
   } else {
     send(response, 404, 'text/plain', 'Not found\n');
   }
 }
 
-function frontPage(request: IncomingMessage, info: HttpInfo): string {
+/** What the server is, in plain text, for a terminal. */
+function about(request: IncomingMessage, info: HttpInfo): string {
   const host = request.headers.host ?? 'localhost';
   return [
     'Cumulus job server',
     '',
     `DDP endpoint: ws://${host}/websocket`,
     `Collections: ${info.roots.join(', ')} (methods <root>_getWork, <root>_jobSave, …)`,
+    'Weather Station (the web UI): /',
     'Health: /healthz, readiness: /readyz, metrics (Prometheus): /metrics',
     '',
   ].join('\n');

@@ -1,0 +1,204 @@
+/**
+ * A small DDP client for the browser, over the native WebSocket with EJSON: what the Weather
+ * Station needs and no more — method calls, subscriptions with their documents kept per
+ * collection, login with a resume token, and reconnection that logs in and subscribes again.
+ * (No maintained browser DDP library exists; the protocol is docs/PROTOCOL.md §1.)
+ */
+import EJSON from 'ejson';
+
+export type Doc = Record<string, unknown> & { _id: string };
+
+/** A Meteor-style error answered by a method or a subscription. */
+export class DdpError extends Error {
+  constructor(
+    readonly error: string | number,
+    readonly reason: string | undefined,
+    readonly details: string | undefined,
+  ) {
+    super(reason ?? String(error));
+    this.name = 'DdpError';
+  }
+}
+
+type Status = 'connecting' | 'connected' | 'offline';
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  message: Record<string, unknown>;
+}
+
+interface Subscription {
+  id: string;
+  name: string;
+  params: unknown[];
+  ready: boolean;
+  onReady: Set<() => void>;
+  onError: Set<(error: DdpError) => void>;
+}
+
+const reconnectDelaysMs = [500, 1000, 2000, 5000];
+
+export class DdpConnection {
+  readonly #url: string;
+  #socket: WebSocket | undefined;
+  #status: Status = 'connecting';
+  #nextId = 1;
+  #attempt = 0;
+  #token: string | undefined;
+  readonly #calls = new Map<string, PendingCall>();
+  readonly #subscriptions = new Map<string, Subscription>();
+  readonly #collections = new Map<string, Map<string, Doc>>();
+  readonly #listeners = new Set<() => void>();
+
+  constructor(url: string) {
+    this.#url = url;
+    this.#open();
+  }
+
+  get status(): Status {
+    return this.#status;
+  }
+
+  /** Called after every change of the documents or of the connection's status. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** The documents of a collection, as the subscriptions have them now. */
+  documents(collection: string): Map<string, Doc> {
+    return this.#collections.get(collection) ?? new Map();
+  }
+
+  call<T = unknown>(method: string, ...params: unknown[]): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const id = String(this.#nextId++);
+      const message = { msg: 'method', method, params, id };
+      this.#calls.set(id, { resolve: resolve as (value: unknown) => void, reject, message });
+      if (this.#status === 'connected') this.#send(message);
+    });
+  }
+
+  /** Logs in with a token (DDP `login {resume}`); kept and used again after a reconnect. */
+  async login(token: string): Promise<void> {
+    await this.call('login', { resume: token });
+    this.#token = token;
+  }
+
+  subscribe(name: string, params: unknown[], handlers: { onReady?: () => void; onError?: (error: DdpError) => void } = {}): () => void {
+    const subscription: Subscription = { id: `s${this.#nextId++}`, name, params, ready: false, onReady: new Set(), onError: new Set() };
+    if (handlers.onReady) subscription.onReady.add(handlers.onReady);
+    if (handlers.onError) subscription.onError.add(handlers.onError);
+    this.#subscriptions.set(subscription.id, subscription);
+    if (this.#status === 'connected') this.#send({ msg: 'sub', id: subscription.id, name, params });
+    return () => {
+      if (!this.#subscriptions.delete(subscription.id)) return;
+      if (this.#status === 'connected') this.#send({ msg: 'unsub', id: subscription.id });
+    };
+  }
+
+  #open(): void {
+    this.#status = 'connecting';
+    const socket = new WebSocket(this.#url);
+    this.#socket = socket;
+    socket.onopen = () => this.#send({ msg: 'connect', version: '1', support: ['1'] });
+    socket.onmessage = (event) => this.#receive(EJSON.parse(String(event.data)) as Record<string, unknown>);
+    socket.onclose = () => {
+      if (this.#socket !== socket) return;
+      this.#status = 'offline';
+      this.#changed();
+      const delay = reconnectDelaysMs[Math.min(this.#attempt, reconnectDelaysMs.length - 1)];
+      this.#attempt += 1;
+      setTimeout(() => this.#open(), delay);
+    };
+  }
+
+  #send(message: Record<string, unknown>): void {
+    this.#socket?.send(EJSON.stringify(message));
+  }
+
+  #receive(message: Record<string, unknown>): void {
+    switch (message.msg) {
+      case 'connected':
+        void this.#connected();
+        return;
+      case 'ping':
+        this.#send({ msg: 'pong', ...(message.id === undefined ? {} : { id: message.id }) });
+        return;
+      case 'result': {
+        const call = this.#calls.get(String(message.id));
+        if (call === undefined) return;
+        this.#calls.delete(String(message.id));
+        const error = message.error as { error?: string | number; reason?: string; details?: string } | undefined;
+        if (error === undefined) call.resolve(message.result);
+        else call.reject(new DdpError(error.error ?? 500, error.reason, error.details));
+        return;
+      }
+      case 'added':
+      case 'changed':
+      case 'removed':
+        this.#apply(message);
+        return;
+      case 'ready':
+        for (const id of message.subs as string[]) {
+          const subscription = this.#subscriptions.get(id);
+          if (subscription === undefined) continue;
+          subscription.ready = true;
+          for (const listener of subscription.onReady) listener();
+        }
+        this.#changed();
+        return;
+      case 'nosub': {
+        const subscription = this.#subscriptions.get(String(message.id));
+        const error = message.error as { error?: string | number; reason?: string; details?: string } | undefined;
+        if (subscription !== undefined && error !== undefined) {
+          this.#subscriptions.delete(subscription.id);
+          for (const listener of subscription.onError) listener(new DdpError(error.error ?? 500, error.reason, error.details));
+        }
+        return;
+      }
+      default:
+    }
+  }
+
+  /** Connected (again): documents start afresh, then login, pending calls and subscriptions are sent. */
+  async #connected(): Promise<void> {
+    this.#attempt = 0;
+    this.#collections.clear();
+    this.#status = 'connected';
+    if (this.#token !== undefined) {
+      this.#send({ msg: 'method', method: 'login', params: [{ resume: this.#token }], id: `login${this.#nextId++}` });
+    }
+    for (const call of this.#calls.values()) this.#send(call.message);
+    for (const subscription of this.#subscriptions.values()) {
+      subscription.ready = false;
+      this.#send({ msg: 'sub', id: subscription.id, name: subscription.name, params: subscription.params });
+    }
+    this.#changed();
+  }
+
+  #apply(message: Record<string, unknown>): void {
+    const name = String(message.collection);
+    let collection = this.#collections.get(name);
+    if (collection === undefined) this.#collections.set(name, (collection = new Map()));
+    const id = String(message.id);
+    const fields = (message.fields ?? {}) as Record<string, unknown>;
+    if (message.msg === 'added') {
+      collection.set(id, { ...fields, _id: id });
+    } else if (message.msg === 'changed') {
+      const doc: Doc = { ...(collection.get(id) ?? { _id: id }), ...fields };
+      for (const key of (message.cleared as string[] | undefined) ?? []) delete doc[key];
+      collection.set(id, doc);
+    } else {
+      collection.delete(id);
+    }
+    this.#changed();
+  }
+
+  #changed(): void {
+    for (const listener of [...this.#listeners]) listener();
+  }
+}

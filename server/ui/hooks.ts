@@ -1,0 +1,86 @@
+/** Preact hooks over the DDP connection: live documents, subscriptions, the page's route. */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { DdpConnection, DdpError, Doc } from './ddp/ddp-connection.ts';
+
+/**
+ * Re-renders when the connection's documents or status change, at most once per animation
+ * frame: a burst of changes is one repaint, never a jump per message.
+ */
+export function useConnection(connection: DdpConnection): number {
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    let frame: number | undefined;
+    const unsubscribe = connection.onChange(() => {
+      frame ??= requestAnimationFrame(() => {
+        frame = undefined;
+        setVersion((value) => value + 1);
+      });
+    });
+    return () => {
+      unsubscribe();
+      if (frame !== undefined) cancelAnimationFrame(frame);
+    };
+  }, [connection]);
+  return version;
+}
+
+export interface SubscriptionState {
+  ready: boolean;
+  error: DdpError | undefined;
+}
+
+/** Subscribes while the component is shown; `params` are compared by value. */
+export function useSubscription(connection: DdpConnection, name: string, params: unknown[]): SubscriptionState {
+  const key = JSON.stringify([name, params]);
+  const [state, setState] = useState<SubscriptionState>({ ready: false, error: undefined });
+  useEffect(() => {
+    setState({ ready: false, error: undefined });
+    return connection.subscribe(name, params, {
+      onReady: () => setState({ ready: true, error: undefined }),
+      onError: (error) => setState({ ready: false, error }),
+    });
+    // `key` stands for name and params.
+  }, [connection, key]);
+  return state;
+}
+
+/** The documents of a collection, in an order of the caller's choosing, re-read at each change. */
+export function useDocuments(connection: DdpConnection, collection: string, order?: (a: Doc, b: Doc) => number): Doc[] {
+  const version = useConnection(connection);
+  return useMemo(() => {
+    const docs = [...connection.documents(collection).values()];
+    return order === undefined ? docs : docs.sort(order);
+  }, [connection, collection, version, order]);
+}
+
+export interface Route {
+  /** `#/jobs/abc` → ['jobs', 'abc'] */
+  path: string[];
+  /** `#/jobs?status=failed` → status=failed */
+  query: URLSearchParams;
+}
+
+/** The page's place, from the part of the URL after `#`. */
+export function useRoute(): Route {
+  const read = (): Route => {
+    const [path = '', query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+    return { path: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query) };
+  };
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const changed = () => setRoute(read());
+    addEventListener('hashchange', changed);
+    return () => removeEventListener('hashchange', changed);
+  }, []);
+  return route;
+}
+
+/** Re-renders every `ms`, for relative times ("3 min ago") that must move on their own. */
+export function useTicker(ms: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}

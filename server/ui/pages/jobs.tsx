@@ -1,0 +1,105 @@
+/**
+ * The jobs of one collection root, newest activity first, live from `<root>.jobs`, filtered by
+ * type and status (the filter lives in the URL, so a filtered list can be linked to).
+ */
+import { jobStatuses, type JobStatus } from '../../../shared/constants.ts';
+import { LabelledSelect } from '../components/labelled-select.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { TimeAgo } from '../components/time-ago.tsx';
+import type { DdpConnection, Doc } from '../ddp/ddp-connection.ts';
+import { useDocuments, useSubscription, useTicker, type Route } from '../hooks.ts';
+
+const listLimit = 100;
+
+/** Newest activity first, ties by id: the publication's own order. */
+const newestFirst = (a: Doc, b: Doc) =>
+  (b.updated as Date).getTime() - (a.updated as Date).getTime() || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
+
+export function Jobs({ connection, root, route }: { connection: DdpConnection; root: string; route: Route }) {
+  const type = route.query.get('type') ?? '';
+  const status = (route.query.get('status') ?? '') as JobStatus | '';
+  const filter = { ...(type === '' ? {} : { type }), ...(status === '' ? {} : { status }), limit: listLimit };
+  const subscription = useSubscription(connection, `${root}.jobs`, [filter]);
+  useSubscription(connection, `${root}.stats`, []);
+  const types = useDocuments(connection, `${root}.stats`).map((doc) => doc._id).sort();
+  const jobs = useDocuments(connection, `${root}.jobs`, newestFirst).filter(
+    (job) => (type === '' || job.type === type) && (status === '' || job.status === status),
+  );
+  const now = useTicker(10_000);
+  const setFilter = (key: string, value: string) => {
+    const query = new URLSearchParams(route.query);
+    if (value === '') query.delete(key);
+    else query.set(key, value);
+    const text = query.toString();
+    location.hash = text === '' ? '#/jobs' : `#/jobs?${text}`;
+  };
+
+  return (
+    <section aria-labelledby="jobs-title">
+      <h1 id="jobs-title">Jobs of {root}</h1>
+      <form class="filters" role="search" aria-label="Filter jobs" onSubmit={(event) => event.preventDefault()}>
+        <LabelledSelect label="Type" any="all types" value={type} options={types} onChange={(value) => setFilter('type', value)} />
+        <LabelledSelect label="Status" any="all statuses" value={status} options={jobStatuses} onChange={(value) => setFilter('status', value)} />
+      </form>
+      {subscription.error !== undefined && <p role="alert">Cannot list jobs: {subscription.error.reason}</p>}
+      {!subscription.ready && subscription.error === undefined && <p role="status">Loading jobs…</p>}
+      {subscription.ready && jobs.length === 0 && <p>No job matches this filter.</p>}
+      {jobs.length > 0 && (
+        <div class="table-scroll">
+          <table>
+            <caption>
+              {jobs.length === listLimit ? `The ${listLimit} jobs with the newest activity` : `${jobs.length} jobs`}, newest activity first
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Job</th>
+                <th scope="col">Type</th>
+                <th scope="col">Status</th>
+                <th scope="col">Progress</th>
+                <th scope="col">Priority</th>
+                <th scope="col">Created</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {jobs.map((job) => (
+                <tr key={job._id} data-job={job._id}>
+                  <td>
+                    <a href={`#/job/${encodeURIComponent(job._id)}`}>
+                      <code>{job._id}</code>
+                    </a>
+                    {typeof job.name === 'string' && <span class="name"> {job.name}</span>}
+                  </td>
+                  <td>{String(job.type)}</td>
+                  <td>
+                    <StatusBadge status={job.status as JobStatus} />
+                  </td>
+                  <td>
+                    <Progress job={job} />
+                  </td>
+                  <td class="number">{String(job.priority)}</td>
+                  <td>
+                    <TimeAgo date={job.created} now={now} />
+                  </td>
+                  <td>
+                    <TimeAgo date={job.updated} now={now} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function Progress({ job }: { job: Doc }) {
+  const progress = job.progress as { completed: number; total: number; percent: number } | undefined;
+  const percent = Math.round(progress?.percent ?? 0);
+  return (
+    <progress max={100} value={percent} aria-label={`${percent}% done`} title={`${progress?.completed ?? 0} of ${progress?.total ?? 1}`}>
+      {percent}%
+    </progress>
+  );
+}

@@ -1,0 +1,135 @@
+// The Weather Station in a real browser (Debian chromium, playwright-core) against a real
+// server: counts and lists follow jobs submitted over DDP without a reload, a job page shows
+// its log and progress as a worker reports them, the actions reach the store, and a worker's
+// token is refused them. Screenshots of the overview and a job page are saved and printed.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import Job from 'meteor-job';
+import type { Browser, Locator, Page } from 'playwright-core';
+import type { JobDoc } from '../../shared/job-doc.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { RawDdpClient, type DdpMessage } from '../helpers/raw-ddp-client.ts';
+import { startTestServer, type TestServer } from '../helpers/start-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const screenshots = mkdtempSync(join(tmpdir(), 'cumulus-ui-'));
+
+function resultOf(message: DdpMessage): unknown {
+  assert.equal(message.error, undefined, `unexpected error ${JSON.stringify(message.error)}`);
+  return message.result;
+}
+
+describe('Weather Station', () => {
+  let browser: Browser;
+
+  before(async () => {
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser.close();
+  });
+
+  const open = async (t: TestContext, server: TestServer, path = '/') => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    t.after(async () => {
+      await page.close();
+      assert.deepEqual(errors, [], 'no error in the page');
+    });
+    await page.goto(`${server.url}${path}`);
+    return page;
+  };
+  const total = (page: Page, status: string) => page.getByTestId(`total-${status}`);
+  /** Waits until the element's whole text is `text`. */
+  const shows = (locator: Locator, text: string) => locator.filter({ hasText: new RegExp(`^${text}$`) }).waitFor();
+  /** Waits until the job list has exactly `count` rows. */
+  const rows = (page: Page, count: number) =>
+    waitFor(async () => (await page.locator('tr[data-job]').count()) === count, { timeoutMs: 10_000, description: `${count} rows` });
+
+  it('follows jobs live: counts, the list, a job page with its progress and log; actions reach the store', async (t) => {
+    const server = await startTestServer();
+    t.after(() => server.stop());
+    const client = await RawDdpClient.connect(server.url, { timeoutMs: 10_000, autoPong: true });
+    t.after(() => client.close());
+    const page = await open(t, server);
+
+    await page.getByRole('heading', { name: 'No jobs in queue yet' }).waitFor();
+    const ids: string[] = [];
+    for (let n = 0; n < 30; n += 1) {
+      ids.push(resultOf(await client.call('queue_jobSave', [new Job('queue', n % 2 === 0 ? 'email' : 'resize', { n, to: `user${n}@example.com` }).doc, {}])) as string);
+    }
+    await shows(total(page, 'ready'), '30');
+    // A worker takes some: the counts move without a reload.
+    const claimed = resultOf(await client.call('queue_getWork', [['email'], { maxJobs: 5 }])) as JobDoc[];
+    for (const job of claimed.slice(0, 2)) resultOf(await client.call('queue_jobDone', [job._id, job.runId, { sent: true }, {}]));
+    resultOf(await client.call('queue_jobFail', [claimed[2]?._id, claimed[2]?.runId, { message: 'mailbox full' }, { fatal: true }]));
+    await shows(total(page, 'running'), '2');
+    assert.equal(await total(page, 'completed').textContent(), '2');
+    assert.equal(await total(page, 'failed').textContent(), '1');
+    await page.getByRole('heading', { name: 'Needs attention' }).waitFor();
+    const overview = join(screenshots, 'overview.png');
+    await page.screenshot({ path: overview, fullPage: true });
+    t.diagnostic(`overview screenshot: ${overview}`);
+
+    // The list, filtered by a status from the URL and then by type from its control.
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await page.getByLabel('Status').selectOption('running');
+    await rows(page, 2);
+    await page.getByLabel('Status').selectOption('');
+    await page.getByLabel('Type').selectOption('resize');
+    await rows(page, 15);
+
+    // A running job's page: its progress and log grow as the worker reports.
+    const running = claimed[3] as JobDoc;
+    await page.goto(`${server.url}/#/job/${running._id}`);
+    await page.getByRole('heading', { name: /email/ }).waitFor();
+    await page.getByText('Job Running').waitFor();
+    resultOf(await client.call('queue_jobLog', [running._id, running.runId, 'halfway there', { level: 'success' }]));
+    resultOf(await client.call('queue_jobProgress', [running._id, running.runId, 5, 10, {}]));
+    await page.getByText('halfway there').waitFor();
+    await page.locator('article progress[value="50"]').waitFor();
+    const jobShot = join(screenshots, 'job.png');
+    await page.screenshot({ path: jobShot, fullPage: true });
+    t.diagnostic(`job page screenshot: ${jobShot}`);
+
+    // Cancel from the page: the store has it cancelled, and the page says so.
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('status').filter({ hasText: 'Cancel: done.' }).waitFor();
+    const [stored] = resultOf(await client.call('queue_getJob', [[running._id]])) as JobDoc[];
+    assert.equal(stored?.status, 'cancelled');
+    await page.locator('article .status-cancelled').waitFor();
+    // Restart it, then pause it.
+    await page.getByRole('button', { name: 'Restart' }).click();
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.locator('article .status-paused').waitFor();
+    const [paused] = resultOf(await client.call('queue_getJob', [[running._id]])) as JobDoc[];
+    assert.equal(paused?.status, 'paused');
+  });
+
+  it("asks for a token, lets a worker's token read, and refuses it the actions", async (t) => {
+    const server = await startTestServer({ CUMULUS_TOKENS: 'admin:admin-secret,worker:worker-secret' });
+    t.after(() => server.stop());
+    const admin = await RawDdpClient.connect(server.url, { timeoutMs: 10_000, autoPong: true });
+    t.after(() => admin.close());
+    resultOf(await admin.call('login', [{ resume: 'admin-secret' }]));
+    const id = resultOf(await admin.call('queue_jobSave', [new Job('queue', 'report', { month: 11 }).doc, {}])) as string;
+
+    const page = await open(t, server, `/#/job/${id}`);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.getByLabel('Token').fill('wrong');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Refused' }).waitFor();
+    await page.getByLabel('Token').fill('worker-secret');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: /report/ }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('status').filter({ hasText: 'Cancel refused: Method not authorized' }).waitFor();
+    const [stored] = resultOf(await admin.call('queue_getJob', [[id]])) as JobDoc[];
+    assert.equal(stored?.status, 'ready', 'the worker could not cancel it');
+  });
+});
