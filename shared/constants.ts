@@ -44,6 +44,11 @@ export function jobsCollectionName(root: string): string {
   return `${root}.jobs`;
 }
 
+/** One job with its log, as `<root>.job` publishes it, travels in this DDP collection. */
+export function jobCollectionName(root: string): string {
+  return `${root}.job`;
+}
+
 /** Queue statistics of a root travel in this DDP collection. */
 export function statsCollectionName(root: string): string {
   return `${root}.stats`;

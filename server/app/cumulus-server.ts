@@ -15,6 +15,7 @@ import { upgradeRefusal } from '../http/origin-policy.ts';
 import { createCollectionRuntime, type Clock, type CollectionRuntime, type JobContext } from '../jobs/index.ts';
 import type { Logger } from '../logger.ts';
 import { ServerMetrics } from '../metrics/server-metrics.ts';
+import { registerJobPublication } from '../publications/job-publication.ts';
 import { registerJobsPublication } from '../publications/jobs-publication.ts';
 import { LiveJobs } from '../publications/live-jobs.ts';
 import { LiveStats } from '../publications/live-stats.ts';
@@ -98,6 +99,7 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
     });
     registerJobsPublication(ddp, { root, auth, live });
     registerStatsPublication(ddp, { root, auth, stats });
+    registerJobPublication(ddp, { root, auth, store, feed, logger: rootLogger, throttleMs: config.publications.throttleMs });
     runtimes.push(runtime);
   }
   // Claims are bound to connections: each root learns of every connection, and of its end.

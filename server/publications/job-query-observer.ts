@@ -6,15 +6,14 @@
  * interval, and the net difference is computed once and handed to every subscriber, a slice of
  * subscribers per turn of the event loop so that a large fan-out never stalls method calls.
  */
-import EJSON from 'ejson';
 import type { Logger } from '../logger.ts';
 import { forClient } from '../jobs/job-docs.ts';
 import type { JobChange, JobFilter, JobStore, StoredJob } from '../store/job-store.ts';
 import { BatchPacing } from './batch-pacing.ts';
+import { type Fields, fieldDiff } from './field-diff.ts';
 import { JobWindow } from './job-window.ts';
 import type { PublicationOptions } from './publication-options.ts';
 
-export type Fields = Record<string, unknown>;
 
 /** Where an observer sends what changed: one subscription's view of the collection. */
 export interface LiveSubscriber {
@@ -48,25 +47,6 @@ function sendOps(subscriber: LiveSubscriber, ops: readonly Op[]): void {
 function publishedFields(job: StoredJob): Fields {
   const { _id: _ignored, ...fields } = forClient(job, { failures: false });
   return fields;
-}
-
-/** The fields of `after` that differ from `before` (`undefined`: cleared); undefined when none do. */
-function fieldDiff(before: Fields, after: Fields): Fields | undefined {
-  const diff: Fields = {};
-  let any = false;
-  for (const [key, value] of Object.entries(after)) {
-    if (!Object.hasOwn(before, key) || !EJSON.equals(before[key] as never, value as never)) {
-      diff[key] = value;
-      any = true;
-    }
-  }
-  for (const key of Object.keys(before)) {
-    if (!Object.hasOwn(after, key)) {
-      diff[key] = undefined;
-      any = true;
-    }
-  }
-  return any ? diff : undefined;
 }
 
 export class JobQueryObserver {

@@ -90,8 +90,8 @@ describe('Weather Station', () => {
     await page.getByRole('heading', { name: /email/ }).waitFor();
     await page.getByText('Job Running').waitFor();
     resultOf(await client.call('queue_jobLog', [running._id, running.runId, 'halfway there', { level: 'success' }]));
-    resultOf(await client.call('queue_jobProgress', [running._id, running.runId, 5, 10, {}]));
     await page.getByText('halfway there').waitFor();
+    resultOf(await client.call('queue_jobProgress', [running._id, running.runId, 5, 10, {}]));
     await page.locator('article progress[value="50"]').waitFor();
     const jobShot = join(screenshots, 'job.png');
     await page.screenshot({ path: jobShot, fullPage: true });

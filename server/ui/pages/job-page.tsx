@@ -1,14 +1,14 @@
 /**
  * One job: its fields and every timestamp, data, result and failures, its log, its progress,
  * the jobs it depends on and its chain, who ran it, and the actions an admin may take on it.
- * The document is live (`<root>.jobs` with its id); the log is read again whenever it changes.
+ * All of it is live (`<root>.job`): a log entry appears as the worker writes it.
  */
 import EJSON from 'ejson';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { JobStatus } from '../../../shared/constants.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
-import { DdpError, type DdpConnection, type Doc } from '../ddp/ddp-connection.ts';
+import { DdpError, type DdpConnection } from '../ddp/ddp-connection.ts';
 import { absoluteTime, isNever } from '../format.ts';
 import { useDocuments, useSubscription, useTicker } from '../hooks.ts';
 import { Progress } from './jobs.tsx';
@@ -35,23 +35,10 @@ const actions: { method: string; label: string; when: readonly JobStatus[]; para
 ];
 
 export function JobPage({ connection, root, id }: { connection: DdpConnection; root: string; id: string }) {
-  const subscription = useSubscription(connection, `${root}.jobs`, [{ ids: [id] }]);
-  const job = useDocuments(connection, `${root}.jobs`).find((doc) => doc._id === id);
-  const [full, setFull] = useState<Doc | undefined>();
+  const subscription = useSubscription(connection, `${root}.job`, [id]);
+  const job = useDocuments(connection, `${root}.job`).find((doc) => doc._id === id);
   const [outcome, setOutcome] = useState<string | undefined>();
   const now = useTicker(5_000);
-  const version = job === undefined ? '' : EJSON.stringify({ u: job.updated, p: job.progress, s: job.status });
-
-  useEffect(() => {
-    let current = true;
-    connection
-      .call<Doc[] | null>(`${root}_getJob`, [id], { getLog: true, getFailures: true })
-      .then((docs) => current && setFull(docs?.[0]))
-      .catch(() => undefined);
-    return () => {
-      current = false;
-    };
-  }, [connection, root, id, version]);
 
   const act = async (method: string, params: unknown[], label: string) => {
     if (method === 'jobRemove' && !confirm(`Remove job ${id} and its log? This cannot be undone.`)) return;
@@ -73,7 +60,7 @@ export function JobPage({ connection, root, id }: { connection: DdpConnection; r
   }
   if (job === undefined) return <p role="status">Loading job {id}…</p>;
   const status = job.status as JobStatus;
-  const log = (full?.log as LogEntry[] | undefined) ?? [];
+  const log = (job.log as LogEntry[] | undefined) ?? [];
   const chain = job.chain as { id: string; index: number; length: number } | undefined;
   const worker = job.worker as { name: string; connection: string } | undefined;
   return (
@@ -172,7 +159,7 @@ export function JobPage({ connection, root, id }: { connection: DdpConnection; r
       </section>
       <Value title="Data" value={job.data} />
       {job.result !== undefined && <Value title="Result" value={job.result} />}
-      {Array.isArray(full?.failures) && full.failures.length > 0 && <Value title="Failures" value={full.failures} />}
+      {Array.isArray(job.failures) && job.failures.length > 0 && <Value title="Failures" value={job.failures} />}
       <section aria-labelledby="log-title">
         <h2 id="log-title">Log</h2>
         <ol class="log" aria-live="polite">

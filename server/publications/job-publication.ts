@@ -1,0 +1,81 @@
+/**
+ * `<root>.job` (docs/PROTOCOL.md §7.6): one job with its log and failures, for a page that
+ * watches a job run. It follows every change of the job, a log entry alone included (which
+ * `<root>.jobs` does not show), reading the job again at most once per throttle interval.
+ * Meant for a few watchers of a job (a person looking at it), not for thousands: each
+ * subscription reads the job itself.
+ */
+import { jobCollectionName } from '../../shared/constants.ts';
+import { matchFailed, notAuthorized } from '../../shared/errors.ts';
+import { id as idSchema } from '../../shared/schemas.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import type { DdpServer } from '../ddp/index.ts';
+import type { JobFeed } from '../feed/job-feed.ts';
+import { forClient } from '../jobs/job-docs.ts';
+import type { Logger } from '../logger.ts';
+import type { JobStore } from '../store/job-store.ts';
+import { type Fields, fieldDiff } from './field-diff.ts';
+
+export interface JobPublicationDeps {
+  root: string;
+  auth: Authenticator;
+  store: JobStore;
+  feed: JobFeed;
+  logger: Logger;
+  /** At most one read of the job per this interval, however many changes (ms). */
+  throttleMs: number;
+}
+
+export function registerJobPublication(ddp: DdpServer, deps: JobPublicationDeps): void {
+  const collection = jobCollectionName(deps.root);
+  ddp.publish(collection, async (sub, [rawId]) => {
+    if (!deps.auth.mayRead(sub.userId)) throw notAuthorized();
+    const parsed = idSchema.safeParse(rawId);
+    if (!parsed.success) throw matchFailed(`id: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    const jobId = parsed.data;
+    let published: Fields | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let reading: Promise<void> = Promise.resolve();
+    let stopped = false;
+
+    const refresh = async () => {
+      const [job] = await deps.store.getJobs([jobId], { log: true, failures: true });
+      if (stopped) return;
+      if (job === undefined) {
+        if (published !== undefined) sub.removed(collection, jobId);
+        published = undefined;
+        return;
+      }
+      const { _id: _ignored, ...fields } = forClient(job, { failures: true });
+      if (published === undefined) {
+        sub.added(collection, jobId, fields);
+      } else {
+        const diff = fieldDiff(published, fields);
+        if (diff !== undefined) sub.changed(collection, jobId, diff);
+      }
+      published = fields;
+    };
+    const read = () => {
+      timer = undefined;
+      reading = reading.then(refresh).catch((error: unknown) => deps.logger.error({ err: error, jobId }, 'reading a watched job failed'));
+    };
+    const unsubscribe = deps.feed.subscribe(`${collection} ${jobId}`, (changes) => {
+      if (timer === undefined && changes.some((change) => change.id === jobId)) timer = setTimeout(read, deps.throttleMs);
+    });
+    sub.onStop(() => {
+      stopped = true;
+      unsubscribe();
+      clearTimeout(timer);
+    });
+    // A method's answer waits for this: the caller sees its own change of the job first.
+    sub.onFence(async () => {
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        read();
+      }
+      await reading;
+    });
+    await refresh();
+    sub.ready();
+  });
+}
