@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { chainLinks, chainSubmitOptions, clientId } from './chains.ts';
 import { matchFailed, type CumulusError } from './errors.ts';
 import {
-  id, ids, intGTE0, intGTE1, isPlainObject, jobSaveDoc, logLevel, numGT0, numGTE0, plainObject, waitOrSchedule,
+  id, ids, intGTE0, intGTE1, isPlainObject, jobSaveDoc, jobStatus, logLevel, numGT0, numGTE0, plainObject, waitOrSchedule,
 } from './schemas.ts';
 
 /** jobCollection's permission groups; `admin` may call everything. */
@@ -50,6 +50,10 @@ export const cumulusLimits = {
 } as const;
 
 const waitMs = z.number().int().min(0).max(cumulusLimits.maxWaitMs);
+
+/** The actions `jobBulk` applies to a filter (rerun would find its own reruns again: not offered). */
+export const bulkActions = ['pause', 'resume', 'ready', 'cancel', 'restart', 'remove'] as const;
+export type BulkAction = (typeof bulkActions)[number];
 
 /** What a worker tells about itself when it asks for work (docs/PROTOCOL.md §7.11). */
 const workerReport = z.strictObject({
@@ -246,6 +250,22 @@ export const jobMethods = {
   chainWatch: spec(['ids'], [z.array(id).max(cumulusLimits.maxBatch)], 'creator', true),
   /** Cumulus extension: watches jobs' outcomes on this connection; answers those already known (§7.12). */
   jobWatch: spec(['ids'], [z.array(id).max(cumulusLimits.maxBatch)], 'creator', true),
+  /**
+   * Cumulus extension: an admin action on every job of a typed filter, applied in bounded
+   * batches (§7.16). Answers `{matched, changed}`; with `dryRun`, only how many it would apply to.
+   */
+  jobBulk: spec(
+    ['action', 'filter', 'options'],
+    [
+      z.enum(bulkActions),
+      z.strictObject({
+        types: z.array(z.string()).max(cumulusLimits.maxBatch).optional(),
+        statuses: z.array(jobStatus).optional(),
+      }),
+      z.strictObject({ dryRun: z.boolean().optional() }).optional(),
+    ],
+    'manager',
+  ),
   /** Cumulus extension: the outcomes delivered to this connection, waiting up to `waitMs` for one (§7.12). */
   outcomes: spec(['options'], [z.strictObject({ waitMs: waitMs.optional() }).optional()], 'creator', true),
 } as const;

@@ -43,6 +43,8 @@ export interface MethodResults {
   chainWatch: ChainWatchAnswer;
   jobWatch: JobWatchAnswer;
   outcomes: OutcomeBatch;
+  /** How many jobs of the filter the action applies to, and how many it changed. */
+  jobBulk: { matched: number; changed: number };
 }
 
 /** Calls `<root>_<name>` on the root's connection. */

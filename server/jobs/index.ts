@@ -1,6 +1,7 @@
 /** The job-collection operations by method name: `(ctx, validated params) => result`. */
 import type { JobMethodName, MethodParams } from '../../shared/methods.ts';
 import type { Caller, JobContext } from './context.ts';
+import { jobBulk } from './bulk-actions.ts';
 import { getJob } from './get-job.ts';
 import { getWork } from './get-work.ts';
 import { jobCancel, jobPause, jobReady, jobRemove, jobRestart, jobResume } from './job-control.ts';
@@ -40,6 +41,7 @@ export const jobOperations = {
   chainSubmit,
   chainWatch,
   jobWatch,
+  jobBulk,
   outcomes,
 } satisfies { [N in JobMethodName]: JobOperation<N> };
 

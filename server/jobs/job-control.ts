@@ -16,6 +16,9 @@
  *                        waiting dependents are cancelled (log `Antecedent job <id> removed`, §5.11);
  *                        a finished chain whose every link is gone is deleted too.
  * Feed: one change per job whose status changed (removed: status null).
+ *
+ * Each has a form inside a transaction that answers how many jobs it changed, for the actions
+ * on everything matching a filter (bulk-actions.ts).
  */
 import {
   jobStatusCancellable, jobStatusPausable, jobStatusRemovable, jobStatusRestartable, methodDefaults,
@@ -31,30 +34,34 @@ import { relatedJobIds, type RelatedOptions } from './related-jobs.ts';
 import { capForever } from './rules.ts';
 
 export async function jobPause(ctx: JobContext, [ids]: MethodParams<'jobPause'>): Promise<boolean> {
-  return ctx.store.transaction(async (tx) => {
-    const now = ctx.clock.now();
-    let changed = 0;
-    for (const id of idList(ids)) {
-      if (!(await tx.update(id, { status: 'paused', updated: now }, { statuses: jobStatusPausable }))) continue;
-      await tx.appendLog(id, [logMessages.paused(now)]);
-      changed += 1;
-    }
-    return changed > 0;
-  });
+  return (await ctx.store.transaction((tx) => pauseJobs(ctx, tx, idList(ids)))) > 0;
+}
+
+export async function pauseJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[]): Promise<number> {
+  const now = ctx.clock.now();
+  let changed = 0;
+  for (const id of ids) {
+    if (!(await tx.update(id, { status: 'paused', updated: now }, { statuses: jobStatusPausable }))) continue;
+    await tx.appendLog(id, [logMessages.paused(now)]);
+    changed += 1;
+  }
+  return changed;
 }
 
 export async function jobResume(ctx: JobContext, [ids]: MethodParams<'jobResume'>): Promise<boolean> {
-  return ctx.store.transaction(async (tx) => {
-    const now = ctx.clock.now();
-    const resumed: string[] = [];
-    for (const id of idList(ids)) {
-      if (!(await tx.update(id, { status: 'waiting', updated: now }, { statuses: ['paused'] }))) continue;
-      await tx.appendLog(id, [logMessages.resumed(now)]);
-      resumed.push(id);
-    }
-    if (resumed.length > 0) await readyJobs(ctx, tx, resumed);
-    return resumed.length > 0;
-  });
+  return (await ctx.store.transaction((tx) => resumeJobs(ctx, tx, idList(ids)))) > 0;
+}
+
+export async function resumeJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[]): Promise<number> {
+  const now = ctx.clock.now();
+  const resumed: string[] = [];
+  for (const id of ids) {
+    if (!(await tx.update(id, { status: 'waiting', updated: now }, { statuses: ['paused'] }))) continue;
+    await tx.appendLog(id, [logMessages.resumed(now)]);
+    resumed.push(id);
+  }
+  if (resumed.length > 0) await readyJobs(ctx, tx, resumed);
+  return resumed.length;
 }
 
 export async function jobReady(ctx: JobContext, [ids, options = {}]: MethodParams<'jobReady'>): Promise<boolean> {
@@ -62,17 +69,19 @@ export async function jobReady(ctx: JobContext, [ids, options = {}]: MethodParam
 }
 
 export async function jobCancel(ctx: JobContext, [ids, options = {}]: MethodParams<'jobCancel'>): Promise<boolean> {
-  return ctx.store.transaction((tx) =>
+  const cancelled = await ctx.store.transaction((tx) =>
     cancelJobs(ctx, tx, idList(ids), { antecedents: options.antecedents ?? false, dependents: options.dependents ?? true }),
   );
+  return cancelled > 0;
 }
 
 /**
  * Cancels the jobs and, recursively, their related jobs that are still cancellable, and the
- * chains their handlers submitted (§7.9). A cancelled chain link ends its chain.
+ * chains their handlers submitted (§7.9). A cancelled chain link ends its chain. Answers how
+ * many jobs were cancelled, related ones included.
  */
-export async function cancelJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[], options: RelatedOptions): Promise<boolean> {
-  if (ids.length === 0) return false;
+export async function cancelJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[], options: RelatedOptions): Promise<number> {
+  if (ids.length === 0) return 0;
   const now = ctx.clock.now();
   let changed = 0;
   const children: string[] = [];
@@ -90,8 +99,7 @@ export async function cancelJobs(ctx: JobContext, tx: JobTransaction, ids: reado
     children.push(...(await childLinks(tx, id)));
   }
   const related = await relatedJobIds(tx, ids, options, jobStatusCancellable);
-  const relatedCancelled = await cancelJobs(ctx, tx, [...new Set([...related, ...children])], options);
-  return changed > 0 || relatedCancelled;
+  return changed + (await cancelJobs(ctx, tx, [...new Set([...related, ...children])], options));
 }
 
 export async function jobRestart(ctx: JobContext, [ids, options = {}]: MethodParams<'jobRestart'>): Promise<boolean> {
@@ -101,16 +109,20 @@ export async function jobRestart(ctx: JobContext, [ids, options = {}]: MethodPar
     antecedents: options.antecedents ?? true,
     dependents: options.dependents ?? false,
   };
-  return ctx.store.transaction((tx) => restartJobs(ctx, tx, idList(ids), restart));
+  return (await ctx.store.transaction((tx) => restartJobs(ctx, tx, idList(ids), restart))) > 0;
 }
 
-interface RestartOptions extends RelatedOptions {
+export interface RestartOptions extends RelatedOptions {
   retries: number;
   until?: Date;
 }
 
-async function restartJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[], options: RestartOptions): Promise<boolean> {
-  if (ids.length === 0) return false;
+/** jobRestart's default options. */
+export const restartDefaults: RestartOptions = { retries: methodDefaults.restartRetries, antecedents: true, dependents: false };
+
+/** Restarts the jobs and their related jobs that may be restarted; answers how many were. */
+export async function restartJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[], options: RestartOptions): Promise<number> {
+  if (ids.length === 0) return 0;
   const now = ctx.clock.now();
   let changed = 0;
   for (const id of ids) {
@@ -132,28 +144,30 @@ async function restartJobs(ctx: JobContext, tx: JobTransaction, ids: readonly st
     changed += 1;
   }
   const related = await relatedJobIds(tx, ids, options, jobStatusRestartable);
-  const relatedRestarted = await restartJobs(ctx, tx, related, options);
-  if (changed === 0 && !relatedRestarted) return false;
-  await readyJobs(ctx, tx, ids);
-  return true;
+  const total = changed + (await restartJobs(ctx, tx, related, options));
+  if (total > 0) await readyJobs(ctx, tx, ids);
+  return total;
 }
 
 export async function jobRemove(ctx: JobContext, [ids]: MethodParams<'jobRemove'>): Promise<boolean> {
-  return ctx.store.transaction(async (tx) => {
-    const removableJobs = await tx.find({ ids: idList(ids), statuses: jobStatusRemovable });
-    const removable = removableJobs.map((job) => job._id);
-    if (removable.length === 0) return false;
-    // Dependents still waiting on a removed job could never run (upstream strands them, §5.11):
-    // cancel them, as a save with a missing antecedent is cancelled.
-    const stranded = await tx.dependentsOf(removable, jobStatusCancellable);
-    const removed = await tx.remove(removable);
-    const now = ctx.clock.now();
-    for (const job of stranded) {
-      const gone = job.depends.filter((id) => removable.includes(id));
-      await tx.appendLog(job._id, gone.map((id) => logMessages.antecedentRemoved(now, id)));
-    }
-    await cancelJobs(ctx, tx, stranded.map((job) => job._id), { antecedents: false, dependents: true });
-    await forgetEmptiedChains(tx, removableJobs);
-    return removed > 0;
-  });
+  return (await ctx.store.transaction((tx) => removeJobs(ctx, tx, idList(ids)))) > 0;
+}
+
+/** Removes the jobs that may be removed; answers how many were. */
+export async function removeJobs(ctx: JobContext, tx: JobTransaction, ids: readonly string[]): Promise<number> {
+  const removableJobs = await tx.find({ ids, statuses: jobStatusRemovable });
+  const removable = removableJobs.map((job) => job._id);
+  if (removable.length === 0) return 0;
+  // Dependents still waiting on a removed job could never run (upstream strands them, §5.11):
+  // cancel them, as a save with a missing antecedent is cancelled.
+  const stranded = await tx.dependentsOf(removable, jobStatusCancellable);
+  const removed = await tx.remove(removable);
+  const now = ctx.clock.now();
+  for (const job of stranded) {
+    const gone = job.depends.filter((id) => removable.includes(id));
+    await tx.appendLog(job._id, gone.map((id) => logMessages.antecedentRemoved(now, id)));
+  }
+  await cancelJobs(ctx, tx, stranded.map((job) => job._id), { antecedents: false, dependents: true });
+  await forgetEmptiedChains(tx, removableJobs);
+  return removed;
 }

@@ -31,6 +31,8 @@ export class OrphanSweep {
   /** When each gone server was first seen gone, on this process' monotonic clock. */
   readonly #goneSince = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
+  /** The sweep due when the first server seen gone has been gone for the grace. */
+  #dueTimer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
 
@@ -58,6 +60,7 @@ export class OrphanSweep {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#dueTimer);
     await this.#running;
   }
 
@@ -76,5 +79,16 @@ export class OrphanSweep {
     // A server with nothing left running needs no clock.
     for (const server of this.#goneSince.keys()) if (!seenGone.has(server)) this.#goneSince.delete(server);
     if (requeued > 0) this.#deps.logger.warn({ requeued }, 'requeued the running jobs of servers that are gone');
+    this.#armForNextDue();
+  }
+
+  /** Sweeps again right when a server seen gone has been gone for the grace, not a period later. */
+  #armForNextDue(): void {
+    clearTimeout(this.#dueTimer);
+    this.#dueTimer = undefined;
+    if (this.#stopped || this.#goneSince.size === 0) return;
+    const due = Math.min(...this.#goneSince.values()) + this.#deps.graceMs;
+    this.#dueTimer = setTimeout(() => this.sweep(), Math.max(0, due - performance.now()) + 1);
+    this.#dueTimer.unref();
   }
 }

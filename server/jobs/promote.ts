@@ -27,6 +27,11 @@ export async function readyJobs(ctx: JobContext, tx: JobTransaction, ids: readon
   return (await promote(ctx, tx, ids, options)) > 0;
 }
 
+/** As `readyJobs`, answering how many jobs were promoted. */
+export function readyJobCount(ctx: JobContext, tx: JobTransaction, ids: readonly string[], options: ReadyOptions = {}): Promise<number> {
+  return promote(ctx, tx, ids, options);
+}
+
 /**
  * Promotes at most `limit` due jobs, the earliest due first, and says how many: the promotion
  * pass works in such chunks so that a backlog never holds the event loop in one transaction.

@@ -84,6 +84,23 @@ describe('Weather Station', () => {
     await page.getByLabel('Type').selectOption('resize');
     await rows(page, 15);
 
+    // Every job of the filter at once: pause without asking, cancel after confirming the count.
+    const bulk = page.getByRole('form', { name: 'Action on every job of this filter' });
+    await bulk.getByLabel('Every job of this filter:').selectOption('pause');
+    await bulk.getByRole('button', { name: /Apply to type resize/ }).click();
+    await bulk.getByRole('status').filter({ hasText: 'pause: 15 jobs changed.' }).waitFor();
+    const confirmations: string[] = [];
+    page.once('dialog', (dialog) => {
+      confirmations.push(dialog.message());
+      void dialog.accept();
+    });
+    await bulk.getByLabel('Every job of this filter:').selectOption('cancel');
+    await bulk.getByRole('button', { name: /Apply to type resize/ }).click();
+    await bulk.getByRole('status').filter({ hasText: 'cancel: 15 jobs changed.' }).waitFor();
+    assert.deepEqual(confirmations, ['cancel 15 jobs (type resize, every status)? This cannot be undone.']);
+    const resized = resultOf(await client.call('queue_getJob', [ids.filter((_, n) => n % 2 === 1)])) as JobDoc[];
+    assert.ok(resized.length === 15 && resized.every((job) => job.status === 'cancelled'));
+
     // A running job's page: its progress and log grow as the worker reports.
     const running = claimed[3] as JobDoc;
     await page.goto(`${server.url}/#/job/${running._id}`);
@@ -129,7 +146,11 @@ describe('Weather Station', () => {
     await page.getByRole('heading', { name: /report/ }).waitFor();
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('status').filter({ hasText: 'Cancel refused: Method not authorized' }).waitFor();
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    const bulk = page.getByRole('form', { name: 'Action on every job of this filter' });
+    await bulk.getByRole('button', { name: /Apply to every type/ }).click();
+    await bulk.getByRole('status').filter({ hasText: 'pause refused: Method not authorized' }).waitFor();
     const [stored] = resultOf(await admin.call('queue_getJob', [[id]])) as JobDoc[];
-    assert.equal(stored?.status, 'ready', 'the worker could not cancel it');
+    assert.equal(stored?.status, 'ready', 'the worker could neither cancel nor pause it');
   });
 });

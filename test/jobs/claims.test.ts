@@ -274,7 +274,7 @@ describe('claims: at start', () => {
     const reconnected = { connectionId: 'reconnected', unblock: () => undefined };
     restarted.connectionOpened(reconnected.connectionId);
     assert.deepEqual(await reclaimRuns(restarted.ctx, [[taken]], reconnected), [taken.id]);
-    await waitForStatus(q, orphan.id, 'ready');
+    await waitFor(async () => (await q.mustReadJob(orphan.id)).status === 'ready', { timeoutMs: 10_000, description: 'the orphan requeued' });
     const kept = await q.mustReadJob(taken.id);
     assert.equal(kept.status, 'running');
     assert.equal(kept.runId, taken.runId);

@@ -5,7 +5,7 @@
  */
 import EJSON from 'ejson';
 import { useState } from 'preact/hooks';
-import type { JobStatus } from '../../../shared/constants.ts';
+import { foreverDate, type JobStatus } from '../../../shared/constants.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
 import { DdpError, type DdpConnection } from '../ddp/ddp-connection.ts';
@@ -27,7 +27,8 @@ const timeFields = ['created', 'updated', 'after', 'expiresAfter', 'retryUntil',
 const actions: { method: string; label: string; when: readonly JobStatus[]; params?: (id: string) => unknown[] }[] = [
   { method: 'jobPause', label: 'Pause', when: ['ready', 'waiting'] },
   { method: 'jobResume', label: 'Resume', when: ['paused'] },
-  { method: 'jobReady', label: 'Ready now', when: ['waiting'], params: (id) => [[id], { force: true }] },
+  // Whatever it waits for, its delay or its antecedents: as jobReady with force and the end of time.
+  { method: 'jobReady', label: 'Ready now', when: ['waiting'], params: (id) => [[id], { force: true, time: foreverDate }] },
   { method: 'jobCancel', label: 'Cancel', when: ['running', 'ready', 'waiting', 'paused'] },
   { method: 'jobRestart', label: 'Restart', when: ['cancelled', 'failed'] },
   { method: 'jobRerun', label: 'Rerun', when: ['completed'], params: (id) => [id] },

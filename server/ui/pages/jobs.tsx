@@ -6,7 +6,8 @@ import { jobStatuses, type JobStatus } from '../../../shared/constants.ts';
 import { LabelledSelect } from '../components/labelled-select.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
-import type { DdpConnection, Doc } from '../ddp/ddp-connection.ts';
+import { useState } from 'preact/hooks';
+import { DdpError, type DdpConnection, type Doc } from '../ddp/ddp-connection.ts';
 import { useDocuments, useSubscription, useTicker, type Route } from '../hooks.ts';
 
 const listLimit = 100;
@@ -41,6 +42,7 @@ export function Jobs({ connection, root, route }: { connection: DdpConnection; r
         <LabelledSelect label="Type" any="all types" value={type} options={types} onChange={(value) => setFilter('type', value)} />
         <LabelledSelect label="Status" any="all statuses" value={status} options={jobStatuses} onChange={(value) => setFilter('status', value)} />
       </form>
+      <BulkAction connection={connection} root={root} type={type} status={status} />
       {subscription.error !== undefined && <p role="alert">Cannot list jobs: {subscription.error.reason}</p>}
       {!subscription.ready && subscription.error === undefined && <p role="status">Loading jobs…</p>}
       {subscription.ready && jobs.length === 0 && <p>No job matches this filter.</p>}
@@ -91,6 +93,61 @@ export function Jobs({ connection, root, route }: { connection: DdpConnection; r
         </div>
       )}
     </section>
+  );
+}
+
+const bulkActions = ['pause', 'resume', 'ready', 'cancel', 'restart', 'remove'] as const;
+/** Actions that cannot be taken back: asked for with the number of jobs first. */
+const destructive = new Set<string>(['cancel', 'remove']);
+
+/**
+ * An action on every job of the current filter (`jobBulk`): the server counts first, a
+ * destructive action is confirmed with that number, then it applies in batches.
+ */
+function BulkAction({ connection, root, type, status }: { connection: DdpConnection; root: string; type: string; status: JobStatus | '' }) {
+  const [action, setAction] = useState<(typeof bulkActions)[number]>('pause');
+  const [outcome, setOutcome] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const scope = `${type === '' ? 'every type' : `type ${type}`}, ${status === '' ? 'every status' : `status ${status}`}`;
+  const apply = async () => {
+    const filter = { ...(type === '' ? {} : { types: [type] }), ...(status === '' ? {} : { statuses: [status] }) };
+    setBusy(true);
+    try {
+      const { matched } = await connection.call<{ matched: number }>(`${root}_jobBulk`, action, filter, { dryRun: true });
+      if (matched === 0) {
+        setOutcome(`${action}: no job of ${scope} can be changed so.`);
+        return;
+      }
+      if (destructive.has(action) && !confirm(`${action} ${matched} job${matched === 1 ? '' : 's'} (${scope})? This cannot be undone.`)) {
+        setOutcome(undefined);
+        return;
+      }
+      setOutcome(`${action}: working on ${matched} jobs…`);
+      const { changed } = await connection.call<{ changed: number }>(`${root}_jobBulk`, action, filter);
+      setOutcome(`${action}: ${changed} job${changed === 1 ? '' : 's'} changed.`);
+    } catch (error) {
+      setOutcome(error instanceof DdpError ? `${action} refused: ${error.reason ?? error.error}` : `${action} failed.`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      class="bulk"
+      aria-label="Action on every job of this filter"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void apply();
+      }}
+    >
+      <LabelledSelect label="Every job of this filter:" value={action} options={bulkActions} onChange={(value) => setAction(value as (typeof bulkActions)[number])} />
+      <button type="submit" disabled={busy}>
+        Apply to {scope}
+      </button>
+      <p role="status" aria-live="polite">
+        {outcome}
+      </p>
+    </form>
   );
 }
 
