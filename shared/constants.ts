@@ -49,6 +49,11 @@ export function jobCollectionName(root: string): string {
   return `${root}.job`;
 }
 
+/** The workers connected to a root travel in this DDP collection. */
+export function workersCollectionName(root: string): string {
+  return `${root}.workers`;
+}
+
 /** Queue statistics of a root travel in this DDP collection. */
 export function statsCollectionName(root: string): string {
   return `${root}.stats`;

@@ -20,6 +20,7 @@ import { registerJobsPublication } from '../publications/jobs-publication.ts';
 import { LiveJobs } from '../publications/live-jobs.ts';
 import { LiveStats } from '../publications/live-stats.ts';
 import { registerStatsPublication } from '../publications/stats-publication.ts';
+import { registerWorkersPublication } from '../publications/workers-publication.ts';
 import type { JobStore } from '../store/job-store.ts';
 import { openStores, type StoreOpener } from '../store/open-store.ts';
 import { registerJobMethods } from './job-methods.ts';
@@ -100,6 +101,7 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
     registerJobsPublication(ddp, { root, auth, live });
     registerStatsPublication(ddp, { root, auth, stats });
     registerJobPublication(ddp, { root, auth, store, feed, logger: rootLogger, throttleMs: config.publications.throttleMs });
+    registerWorkersPublication(ddp, { root, auth, workers: runtime.ctx.workers, claims: runtime.ctx.claims, refreshMs: 1000 });
     runtimes.push(runtime);
   }
   // Claims are bound to connections: each root learns of every connection, and of its end.

@@ -13,7 +13,7 @@ export interface WorkerReport {
   cpuLoad?: number | undefined;
 }
 
-interface KnownWorker {
+export interface KnownWorker {
   name: string | undefined;
   concurrency: number;
   cpuLoad: number;
@@ -28,6 +28,11 @@ export class WorkerRegistry {
   /** How many connected connections have asked for work. */
   get size(): number {
     return this.#workers.size;
+  }
+
+  /** Every connection that asked for work, with what it reported. */
+  list(): ({ connectionId: string } & KnownWorker)[] {
+    return [...this.#workers].map(([connectionId, known]) => ({ connectionId, ...known }));
   }
 
   /** Records what a connection's getWork reported, for the types it asked. */

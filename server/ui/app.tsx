@@ -1,7 +1,7 @@
 /**
  * The Weather Station: the page frame (landmarks, navigation, the connection's state), the
  * choice of collection root, logging in with a token when the server asks for one, and the
- * pages by route: `#/` overview, `#/jobs` the job list, `#/job/<id>` one job.
+ * pages by route: `#/` overview, `#/jobs` the job list, `#/job/<id>` one job, `#/workers`.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { DdpConnection } from './ddp/ddp-connection.ts';
@@ -10,6 +10,7 @@ import { useConnection, useRoute } from './hooks.ts';
 import { JobPage } from './pages/job-page.tsx';
 import { Jobs } from './pages/jobs.tsx';
 import { Overview } from './pages/overview.tsx';
+import { Workers } from './pages/workers.tsx';
 
 const tokenKey = 'cumulus-token';
 
@@ -70,6 +71,9 @@ export function App({ connection, roots }: { connection: DdpConnection; roots: s
           <a href="#/jobs" aria-current={page === 'jobs' ? 'page' : undefined}>
             Jobs
           </a>
+          <a href="#/workers" aria-current={page === 'workers' ? 'page' : undefined}>
+            Workers
+          </a>
         </nav>
         {roots.length > 1 && (
           <label>
@@ -92,6 +96,8 @@ export function App({ connection, roots }: { connection: DdpConnection; roots: s
           <p role="status">Connecting…</p>
         ) : page === 'jobs' ? (
           <Jobs connection={connection} root={root} route={route} />
+        ) : page === 'workers' ? (
+          <Workers connection={connection} root={root} />
         ) : page === 'job' && id !== undefined ? (
           <JobPage key={id} connection={connection} root={root} id={id} />
         ) : (

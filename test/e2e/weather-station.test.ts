@@ -101,6 +101,17 @@ describe('Weather Station', () => {
     const resized = resultOf(await client.call('queue_getJob', [ids.filter((_, n) => n % 2 === 1)])) as JobDoc[];
     assert.ok(resized.length === 15 && resized.every((job) => job.status === 'cancelled'));
 
+    // The workers page: the connection that claimed, with what it reported.
+    const named = resultOf(
+      await client.call('queue_getWork', [['resize', 'email'], { maxJobs: 1, worker: { name: 'resizer-1', concurrency: 4, cpuLoad: 0.25 } }]),
+    ) as JobDoc[];
+    assert.equal(named.length, 1);
+    await page.getByRole('link', { name: 'Workers', exact: true }).click();
+    const row = page.locator('tr[data-worker]', { hasText: 'resizer-1' });
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /resize, email.*0\.25/);
+    await row.filter({ hasText: /[1-9]\d* of 4/ }).waitFor();
+
     // A running job's page: its progress and log grow as the worker reports.
     const running = claimed[3] as JobDoc;
     await page.goto(`${server.url}/#/job/${running._id}`);
