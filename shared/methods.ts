@@ -55,6 +55,15 @@ const waitMs = z.number().int().min(0).max(cumulusLimits.maxWaitMs);
 export const bulkActions = ['pause', 'resume', 'ready', 'cancel', 'restart', 'remove'] as const;
 export type BulkAction = (typeof bulkActions)[number];
 
+/** A typed selection of jobs for jobBulk and jobList: absent criteria match every job. */
+const jobSelection = z.strictObject({
+  types: z.array(z.string()).max(cumulusLimits.maxBatch).optional(),
+  statuses: z.array(jobStatus).optional(),
+});
+
+/** Most jobs in one page of jobList. */
+export const jobListLimit = { default: 50, max: 100 } as const;
+
 /** What a worker tells about itself when it asks for work (docs/PROTOCOL.md §7.11). */
 const workerReport = z.strictObject({
   /** A name for humans: the job records it as who ran it. */
@@ -256,15 +265,24 @@ export const jobMethods = {
    */
   jobBulk: spec(
     ['action', 'filter', 'options'],
-    [
-      z.enum(bulkActions),
-      z.strictObject({
-        types: z.array(z.string()).max(cumulusLimits.maxBatch).optional(),
-        statuses: z.array(jobStatus).optional(),
-      }),
-      z.strictObject({ dryRun: z.boolean().optional() }).optional(),
-    ],
+    [z.enum(bulkActions), jobSelection, z.strictObject({ dryRun: z.boolean().optional() }).optional()],
     'manager',
+  ),
+  /**
+   * Cumulus extension: one page of the jobs of a selection, newest activity first; the next page
+   * starts `after` the last job of this one (§7.17). Not live: the first page is `<root>.jobs`.
+   */
+  jobList: spec(
+    ['filter', 'options'],
+    [
+      jobSelection,
+      z.strictObject({
+        limit: z.number().int().min(1).max(jobListLimit.max).optional(),
+        after: z.strictObject({ updated: z.date(), id }).optional(),
+      }).optional(),
+    ],
+    'worker',
+    true,
   ),
   /** Cumulus extension: the outcomes delivered to this connection, waiting up to `waitMs` for one (§7.12). */
   outcomes: spec(['options'], [z.strictObject({ waitMs: waitMs.optional() }).optional()], 'creator', true),

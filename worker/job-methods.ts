@@ -45,6 +45,7 @@ export interface MethodResults {
   outcomes: OutcomeBatch;
   /** How many jobs of the filter the action applies to, and how many it changed. */
   jobBulk: { matched: number; changed: number };
+  jobList: JobDoc[];
 }
 
 /** Calls `<root>_<name>` on the root's connection. */

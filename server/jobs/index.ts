@@ -4,6 +4,7 @@ import type { Caller, JobContext } from './context.ts';
 import { jobBulk } from './bulk-actions.ts';
 import { getJob } from './get-job.ts';
 import { getWork } from './get-work.ts';
+import { jobList } from './list-jobs.ts';
 import { jobCancel, jobPause, jobReady, jobRemove, jobRestart, jobResume } from './job-control.ts';
 import { jobDone, jobDoneMany, jobFail, jobLog, jobProgress } from './job-run.ts';
 import { jobRerun } from './job-rerun.ts';
@@ -42,6 +43,7 @@ export const jobOperations = {
   chainWatch,
   jobWatch,
   jobBulk,
+  jobList,
   outcomes,
 } satisfies { [N in JobMethodName]: JobOperation<N> };
 

@@ -136,6 +136,11 @@ export interface ListOptions {
    * so the order is total and a live window (server/publications) can keep it exactly.
    */
   order: 'updated-desc' | 'created-asc';
+  /**
+   * With `updated-desc`: only the jobs that come after this one in that order (keyset paging:
+   * the next page starts after the last job of the previous one, however many jobs there are).
+   */
+  after?: { updated: Date; id: string };
 }
 
 /** A stored job with everything it holds: its log and failures too, as a copy of the store needs it. */

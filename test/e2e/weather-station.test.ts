@@ -139,6 +139,22 @@ describe('Weather Station', () => {
     assert.equal(paused?.status, 'paused');
   });
 
+  it('pages behind the newest jobs to the oldest', async (t) => {
+    const server = await startTestServer();
+    t.after(() => server.stop());
+    const client = await RawDdpClient.connect(server.url, { timeoutMs: 10_000, autoPong: true });
+    t.after(() => client.close());
+    const docs = Array.from({ length: 130 }, (_, n) => new Job('queue', 'paged', { n }).doc);
+    resultOf(await client.call('queue_jobSaveMany', [docs]));
+    const page = await open(t, server, '/#/jobs?type=paged');
+    await rows(page, 100);
+    await page.getByRole('button', { name: 'Show 50 older jobs' }).click();
+    await page.getByText('No older jobs.').waitFor();
+    await rows(page, 130);
+    const shown = await page.locator('tr[data-job]').evaluateAll((elements) => elements.map((element) => element.getAttribute('data-job')));
+    assert.equal(new Set(shown).size, 130, 'every job once');
+  });
+
   it("asks for a token, lets a worker's token read, and refuses it the actions", async (t) => {
     const server = await startTestServer({ CUMULUS_TOKENS: 'admin:admin-secret,worker:worker-secret' });
     t.after(() => server.stop());

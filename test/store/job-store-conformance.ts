@@ -557,6 +557,26 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
         assert.deepEqual(idsOf(await store.list({}, { limit: 1, order: 'updated-desc' })), [b._id]);
       });
 
+      it('pages by keyset in updated-desc order, ties included, whichever way it lists', async () => {
+        const jobs = ['a', 'b', 'c', 'd', 'e'].map((id, n) => makeJob({ _id: `page-${id}`, updated: at(n < 3 ? 10 : 20 - n) }));
+        await insert(store, ...jobs);
+        // d (17 s) and e (16 s) first; a, b and c share 10 s, so their ids, descending, decide.
+        const all = idsOf(await store.list({}, { limit: 10, order: 'updated-desc' }));
+        assert.deepEqual(all, ['page-d', 'page-e', 'page-c', 'page-b', 'page-a']);
+        const pages: string[][] = [];
+        let after: { updated: Date; id: string } | undefined;
+        for (;;) {
+          const page = await store.list({}, { limit: 2, order: 'updated-desc', ...(after === undefined ? {} : { after }) });
+          if (page.length === 0) break;
+          pages.push(idsOf(page));
+          const last = page.at(-1) as StoredJob;
+          after = { updated: last.updated, id: last._id };
+        }
+        assert.deepEqual(pages, [['page-d', 'page-e'], ['page-c', 'page-b'], ['page-a']]);
+        const byIds = await store.list({ ids: idsOf(jobs) }, { limit: 10, order: 'updated-desc', after: { updated: at(10), id: 'page-c' } });
+        assert.deepEqual(idsOf(byIds), ['page-b', 'page-a']);
+      });
+
       it('breaks ties of updated-desc by _id, descending, whichever way it lists', async () => {
         const jobs = ['m', 'x', 'b', 'q'].map((id) => makeJob({ _id: `tie-${id}`, updated: at(5) }));
         await insert(store, ...jobs);

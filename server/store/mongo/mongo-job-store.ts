@@ -140,7 +140,13 @@ export class MongoJobStore implements JobStore {
     const limit = Math.max(0, Math.floor(options.limit));
     if (limit === 0) return [];
     const sort = options.order === 'updated-desc' ? { updated: -1, _id: -1 } : { created: 1, _seq: 1 };
-    const docs = await this.#jobs.find(jobSelector(filter), { projection: { log: 0 }, sort, limit }).toArray();
+    const after = options.order === 'updated-desc' ? options.after : undefined;
+    // Keyset paging in `updated DESC, _id DESC` order (the `recent` index).
+    const selector =
+      after === undefined
+        ? jobSelector(filter)
+        : { $and: [jobSelector(filter), { $or: [{ updated: { $lt: after.updated } }, { updated: after.updated, _id: { $lt: after.id } }] }] };
+    const docs = await this.#jobs.find(selector, { projection: { log: 0 }, sort, limit }).toArray();
     return docs.filter((doc) => shapeProblem(doc) === undefined).map((doc) => jobFromDocument(doc));
   }
 

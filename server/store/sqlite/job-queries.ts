@@ -104,9 +104,14 @@ export class JobQueries {
    * Rows matching the type and status criteria (ids are looked up one by one by the caller),
    * in the given order. An empty list matches nothing, as Mongo's `$in: []` does.
    */
-  select(filter: Omit<JobFilter, 'ids'>, order: keyof typeof orderBy, limit?: number): JobRow[] {
+  select(filter: Omit<JobFilter, 'ids'>, order: keyof typeof orderBy, limit?: number, after?: { updated: Date; id: string }): JobRow[] {
     const where = ['root = ?'];
     const params: unknown[] = [this.#root];
+    if (after !== undefined) {
+      // Keyset paging in `updated DESC, id DESC` order.
+      where.push('(updated < ? OR (updated = ? AND id < ?))');
+      params.push(after.updated.getTime(), after.updated.getTime(), after.id);
+    }
     if (filter.types !== undefined) {
       where.push('type IN (SELECT value FROM json_each(?))');
       params.push(JSON.stringify(filter.types));

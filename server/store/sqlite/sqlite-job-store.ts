@@ -126,8 +126,9 @@ export class SqliteJobStore implements JobStore, BatchObserver {
   async list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]> {
     this.#checkOpen();
     const limit = Math.max(0, Math.floor(options.limit));
+    const after = options.order === 'updated-desc' ? options.after : undefined;
     if (filter.ids === undefined) {
-      return this.#reads.select(filter, options.order, limit).map((row) => decodeDoc(row.doc));
+      return this.#reads.select(filter, options.order, limit, after).map((row) => decodeDoc(row.doc));
     }
     const rows: JobRow[] = [];
     for (const id of new Set(filter.ids)) {
@@ -135,6 +136,7 @@ export class SqliteJobStore implements JobStore, BatchObserver {
       if (row === undefined) continue;
       if (filter.types !== undefined && !filter.types.includes(row.type)) continue;
       if (filter.statuses !== undefined && !filter.statuses.includes(row.status)) continue;
+      if (after !== undefined && !(row.updated < after.updated.getTime() || (row.updated === after.updated.getTime() && row.id < after.id))) continue;
       rows.push(row);
     }
     const order =

@@ -1,12 +1,13 @@
 /**
  * The jobs of one collection root, newest activity first, live from `<root>.jobs`, filtered by
- * type and status (the filter lives in the URL, so a filtered list can be linked to).
+ * type and status (the filter lives in the URL, so a filtered list can be linked to); older
+ * jobs page by page behind them (`<root>_jobList`, keyset paging), not live.
  */
 import { jobStatuses, type JobStatus } from '../../../shared/constants.ts';
 import { LabelledSelect } from '../components/labelled-select.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { DdpError, type DdpConnection, type Doc } from '../ddp/ddp-connection.ts';
 import { useDocuments, useSubscription, useTicker, type Route } from '../hooks.ts';
 
@@ -27,6 +28,7 @@ export function Jobs({ connection, root, route }: { connection: DdpConnection; r
     (job) => (type === '' || job.type === type) && (status === '' || job.status === status),
   );
   const now = useTicker(10_000);
+  const older = useOlderPages(connection, root, type, status);
   const setFilter = (key: string, value: string) => {
     const query = new URLSearchParams(route.query);
     if (value === '') query.delete(key);
@@ -46,53 +48,88 @@ export function Jobs({ connection, root, route }: { connection: DdpConnection; r
       {subscription.error !== undefined && <p role="alert">Cannot list jobs: {subscription.error.reason}</p>}
       {!subscription.ready && subscription.error === undefined && <p role="status">Loading jobs…</p>}
       {subscription.ready && jobs.length === 0 && <p>No job matches this filter.</p>}
-      {jobs.length > 0 && (
-        <div class="table-scroll">
-          <table>
-            <caption>
-              {jobs.length === listLimit ? `The ${listLimit} jobs with the newest activity` : `${jobs.length} jobs`}, newest activity first
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Job</th>
-                <th scope="col">Type</th>
-                <th scope="col">Status</th>
-                <th scope="col">Progress</th>
-                <th scope="col">Priority</th>
-                <th scope="col">Created</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.map((job) => (
-                <tr key={job._id} data-job={job._id}>
-                  <td>
-                    <a href={`#/job/${encodeURIComponent(job._id)}`}>
-                      <code>{job._id}</code>
-                    </a>
-                    {typeof job.name === 'string' && <span class="name"> {job.name}</span>}
-                  </td>
-                  <td>{String(job.type)}</td>
-                  <td>
-                    <StatusBadge status={job.status as JobStatus} />
-                  </td>
-                  <td>
-                    <Progress job={job} />
-                  </td>
-                  <td class="number">{String(job.priority)}</td>
-                  <td>
-                    <TimeAgo date={job.created} now={now} />
-                  </td>
-                  <td>
-                    <TimeAgo date={job.updated} now={now} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      {jobs.length > 0 && <JobTable caption={jobs.length === listLimit ? `The ${listLimit} jobs with the newest activity, live` : `${jobs.length} jobs, newest activity first, live`} jobs={jobs} now={now} />}
+      {older.jobs.length > 0 && <JobTable caption="Older jobs, as they were when loaded (not live)" jobs={older.jobs} now={now} />}
+      {jobs.length === listLimit && !older.exhausted && (
+        <button type="button" onClick={() => void older.more(older.jobs.at(-1) ?? jobs.at(-1))} disabled={older.loading}>
+          Show {olderPage} older jobs
+        </button>
       )}
+      {older.exhausted && <p>No older jobs.</p>}
     </section>
+  );
+}
+
+const olderPage = 50;
+
+/** Pages of older jobs after a given one, reset when the filter changes. */
+function useOlderPages(connection: DdpConnection, root: string, type: string, status: string) {
+  const [jobs, setJobs] = useState<Doc[]>([]);
+  const [exhausted, setExhausted] = useState(false);
+  const [loading, setLoading] = useState(false);
+  useEffect(() => {
+    setJobs([]);
+    setExhausted(false);
+  }, [root, type, status]);
+  const more = async (last: Doc | undefined) => {
+    if (last === undefined) return;
+    setLoading(true);
+    try {
+      const filter = { ...(type === '' ? {} : { types: [type] }), ...(status === '' ? {} : { statuses: [status] }) };
+      const page = await connection.call<Doc[]>(`${root}_jobList`, filter, { limit: olderPage, after: { updated: last.updated, id: last._id } });
+      setJobs((shown) => [...shown, ...page.filter((job) => !shown.some((other) => other._id === job._id))]);
+      if (page.length < olderPage) setExhausted(true);
+    } finally {
+      setLoading(false);
+    }
+  };
+  return { jobs, exhausted, loading, more };
+}
+
+function JobTable({ caption, jobs, now }: { caption: string; jobs: Doc[]; now: number }) {
+  return (
+    <div class="table-scroll">
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Job</th>
+            <th scope="col">Type</th>
+            <th scope="col">Status</th>
+            <th scope="col">Progress</th>
+            <th scope="col">Priority</th>
+            <th scope="col">Created</th>
+            <th scope="col">Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.map((job) => (
+            <tr key={job._id} data-job={job._id}>
+              <td>
+                <a href={`#/job/${encodeURIComponent(job._id)}`}>
+                  <code>{job._id}</code>
+                </a>
+                {typeof job.name === 'string' && <span class="name"> {job.name}</span>}
+              </td>
+              <td>{String(job.type)}</td>
+              <td>
+                <StatusBadge status={job.status as JobStatus} />
+              </td>
+              <td>
+                <Progress job={job} />
+              </td>
+              <td class="number">{String(job.priority)}</td>
+              <td>
+                <TimeAgo date={job.created} now={now} />
+              </td>
+              <td>
+                <TimeAgo date={job.updated} now={now} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
