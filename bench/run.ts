@@ -7,7 +7,7 @@
  *
  *   npm run bench                      everything (about half an hour)
  *   npm run bench -- --quick           smaller sizes, one run (a few minutes)
- *   npm run bench -- --only compare    one section: compare | scale | live (repeatable)
+ *   npm run bench -- --only compare    one section: compare | scale | live | ui (repeatable)
  *   npm run bench -- --system Cumulus  compare only these systems (repeatable)
  *   npm run bench -- --json out.json   also write every run's figures to a file
  *
@@ -23,6 +23,7 @@ import type { QueueSystem } from './compare/queue-system.ts';
 import { benchCompare, formatCompare } from './compare/workloads.ts';
 import { benchLive } from './live-data.ts';
 import { benchScale } from './scale.ts';
+import { benchUiLoad } from './ui-load.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({
     system: { type: 'string', multiple: true },
   },
 });
-const sectionNames = ['compare', 'scale', 'live'];
+const sectionNames = ['compare', 'scale', 'live', 'ui'];
 const sections = new Set(args.only ?? sectionNames);
 for (const section of sections) {
   if (!sectionNames.includes(section)) throw new Error(`unknown section '${section}' (${sectionNames.join(', ')})`);
@@ -89,10 +90,25 @@ async function live(): Promise<void> {
   }
 }
 
+async function ui(): Promise<void> {
+  console.log('\nThe Weather Station under load: jobs at full speed without a browser, then with the overview and the');
+  console.log('live job list open in chromium (on the same machine).\n');
+  const rows = await benchUiLoad({ runs: quick ? 1 : 3, jobs: quick ? 3000 : 10_000 }, (line) => console.log(line));
+  report.ui = rows;
+  if (rows.length === 0) return;
+  const width = Math.max(...rows.map((r) => r.name.length));
+  console.log(`\n${'measurement'.padEnd(width)}  median    unit    runs`);
+  for (const row of rows) {
+    const digits = row.unit === 'ratio' ? 2 : row.unit === 'ms' ? 1 : 0;
+    console.log(`${row.name.padEnd(width)}  ${row.median.toFixed(digits).padStart(8)}  ${row.unit.padEnd(6)}  ${row.runs.map((v) => v.toFixed(digits)).join(' ')}`);
+  }
+}
+
 async function main(): Promise<void> {
   if (sections.has('compare')) await compare();
   if (sections.has('scale')) await scale();
   if (sections.has('live')) await live();
+  if (sections.has('ui')) await ui();
   if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
 }
 

@@ -2,23 +2,39 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { DdpConnection, DdpError, Doc } from './ddp/ddp-connection.ts';
 
+/** Repaints at most this often while data streams: calm enough to read, cheap on a busy queue. */
+const repaintIntervalMs = 250;
+
 /**
- * Re-renders when the connection's documents or status change, at most once per animation
- * frame: a burst of changes is one repaint, never a jump per message.
+ * Re-renders when the connection's documents or status change: the first change at the next
+ * animation frame, then at most once per `repaintIntervalMs`, so a queue completing thousands
+ * of jobs a second costs the page four repaints a second, never one per message.
  */
 export function useConnection(connection: DdpConnection): number {
   const [version, setVersion] = useState(0);
   useEffect(() => {
     let frame: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let lastPaint = 0;
+    const paint = () => {
+      frame = undefined;
+      lastPaint = performance.now();
+      setVersion((value) => value + 1);
+    };
     const unsubscribe = connection.onChange(() => {
-      frame ??= requestAnimationFrame(() => {
-        frame = undefined;
-        setVersion((value) => value + 1);
-      });
+      if (frame !== undefined || timer !== undefined) return;
+      const wait = lastPaint + repaintIntervalMs - performance.now();
+      if (wait <= 0) frame = requestAnimationFrame(paint);
+      else
+        timer = setTimeout(() => {
+          timer = undefined;
+          frame = requestAnimationFrame(paint);
+        }, wait);
     });
     return () => {
       unsubscribe();
       if (frame !== undefined) cancelAnimationFrame(frame);
+      clearTimeout(timer);
     };
   }, [connection]);
   return version;

@@ -5,6 +5,7 @@
  * (No maintained browser DDP library exists; the protocol is docs/PROTOCOL.md §1.)
  */
 import EJSON from 'ejson';
+import { fromEjsonText } from '../../../shared/ejson-text.ts';
 
 export type Doc = Record<string, unknown> & { _id: string };
 
@@ -105,7 +106,8 @@ export class DdpConnection {
     const socket = new WebSocket(this.#url);
     this.#socket = socket;
     socket.onopen = () => this.#send({ msg: 'connect', version: '1', support: ['1'] });
-    socket.onmessage = (event) => this.#receive(EJSON.parse(String(event.data)) as Record<string, unknown>);
+    // Plain JSON where the frame needs nothing more (most do), EJSON where it does.
+    socket.onmessage = (event) => this.#receive(fromEjsonText(String(event.data)) as Record<string, unknown>);
     socket.onclose = () => {
       if (this.#socket !== socket) return;
       this.#status = 'offline';
