@@ -7,8 +7,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomInt } from 'node:crypto';
 import { uiBundle, uiPage } from './ui-assets.ts';
 
-/** The UI loads only what the server serves, and talks only to its own websocket. */
-const uiPolicy = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+/**
+ * The UI loads only what the server serves and talks only to its own websocket ('self' covers
+ * ws: and wss: on the same host); styles set from script are not inline styles to CSP.
+ */
+const uiPolicy = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export interface HttpInfo {
   roots: readonly string[];

@@ -8,8 +8,9 @@
  * only that, so a UI can ask for confirmation with the number. Otherwise the jobs are taken
  * oldest first in batches of `bulkBatchSize`, each batch one transaction doing exactly what the
  * single action does (same guards, logs, cascades), until none is left; `changed` counts the
- * jobs each batch changed, related jobs cancelled or restarted with them included. A batch that
- * changes nothing ends the run, so jobs that cannot move never hold it in a loop.
+ * jobs each batch changed, related jobs cancelled or restarted with them included. Each job is
+ * taken once per call (a restarted job that fails again at once, or a readied repeat's next
+ * run, is not taken again), and a batch that changes nothing ends the run, so the run always ends.
  */
 import {
   foreverDate, jobStatusCancellable, jobStatusPausable, jobStatusRemovable, jobStatusRestartable, type JobStatus,
@@ -51,9 +52,12 @@ export async function jobBulk(ctx: JobContext, [action, filter, options = {}]: M
   const matched = countOf(await ctx.store.counts(), filter.types, statuses);
   if (options.dryRun === true || matched === 0) return { matched, changed: 0 };
   let changed = 0;
+  const taken = new Set<string>();
   for (;;) {
-    const batch = (await ctx.store.list(selection, { limit: bulkBatchSize, order: 'created-asc' })).map((job) => job._id);
+    const listed = await ctx.store.list(selection, { limit: bulkBatchSize, order: 'created-asc' });
+    const batch = listed.map((job) => job._id).filter((id) => !taken.has(id));
     if (batch.length === 0) break;
+    for (const id of batch) taken.add(id);
     const done = await ctx.store.transaction((tx) => perform[action](ctx, tx, batch));
     if (done === 0) break;
     changed += done;

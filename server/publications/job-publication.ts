@@ -75,7 +75,9 @@ export function registerJobPublication(ddp: DdpServer, deps: JobPublicationDeps)
       }
       await reading;
     });
-    await refresh();
+    // The first read is chained like the others, so a change arriving meanwhile reads after it.
+    reading = refresh();
+    await reading;
     sub.ready();
   });
 }

@@ -46,6 +46,12 @@ export function App({ connection, roots }: { connection: DdpConnection; roots: s
     };
   }, [connection, root]);
 
+  // The kept token was refused on a reconnection: ask for one again.
+  useEffect(() => connection.onAuthLost(() => {
+    sessionStorage.removeItem(tokenKey);
+    setAuth('needed');
+  }), [connection]);
+
   const login = async (token: string) => {
     try {
       await connection.login(token);
@@ -95,13 +101,13 @@ export function App({ connection, roots }: { connection: DdpConnection; roots: s
         ) : auth === 'unknown' ? (
           <p role="status">Connecting…</p>
         ) : page === 'jobs' ? (
-          <Jobs connection={connection} root={root} route={route} />
+          <Jobs key={root} connection={connection} root={root} route={route} />
         ) : page === 'workers' ? (
           <Workers connection={connection} root={root} />
         ) : page === 'job' && id !== undefined ? (
           <JobPage key={id} connection={connection} root={root} id={id} />
         ) : (
-          <Overview connection={connection} root={root} />
+          <Overview key={root} connection={connection} root={root} />
         )}
       </main>
     </>

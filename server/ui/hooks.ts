@@ -54,6 +54,8 @@ export function useSubscription(connection: DdpConnection, name: string, params:
     return connection.subscribe(name, params, {
       onReady: () => setState({ ready: true, error: undefined }),
       onError: (error) => setState({ ready: false, error }),
+      // Reconnected: the documents come again; until then the page must not say there are none.
+      onReset: () => setState({ ready: false, error: undefined }),
     });
     // `key` stands for name and params.
   }, [connection, key]);
@@ -80,7 +82,7 @@ export interface Route {
 export function useRoute(): Route {
   const read = (): Route => {
     const [path = '', query = ''] = location.hash.replace(/^#\/?/, '').split('?');
-    return { path: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query) };
+    return { path: path.split('/').filter(Boolean).map(decodeSegment), query: new URLSearchParams(query) };
   };
   const [route, setRoute] = useState(read);
   useEffect(() => {
@@ -89,6 +91,15 @@ export function useRoute(): Route {
     return () => removeEventListener('hashchange', changed);
   }, []);
   return route;
+}
+
+/** A URL segment decoded, or as it is when it is not valid percent-encoding (a hand-typed URL). */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** Re-renders every `ms`, for relative times ("3 min ago") that must move on their own. */

@@ -27,6 +27,8 @@ interface PendingCall {
   resolve(value: unknown): void;
   reject(error: Error): void;
   message: Record<string, unknown>;
+  /** Sent on the current socket: if it drops, the call may or may not have run. */
+  sent: boolean;
 }
 
 interface Subscription {
@@ -36,6 +38,8 @@ interface Subscription {
   ready: boolean;
   onReady: Set<() => void>;
   onError: Set<(error: DdpError) => void>;
+  /** Told when the connection comes back: the documents start afresh until the next `ready`. */
+  onReset: Set<() => void>;
 }
 
 const reconnectDelaysMs = [500, 1000, 2000, 5000];
@@ -51,6 +55,7 @@ export class DdpConnection {
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #collections = new Map<string, Map<string, Doc>>();
   readonly #listeners = new Set<() => void>();
+  readonly #authLost = new Set<() => void>();
 
   constructor(url: string) {
     this.#url = url;
@@ -69,17 +74,30 @@ export class DdpConnection {
     };
   }
 
+  /** Called when the token kept for reconnections is refused (changed on the server, say). */
+  onAuthLost(listener: () => void): () => void {
+    this.#authLost.add(listener);
+    return () => {
+      this.#authLost.delete(listener);
+    };
+  }
+
   /** The documents of a collection, as the subscriptions have them now. */
   documents(collection: string): Map<string, Doc> {
     return this.#collections.get(collection) ?? new Map();
   }
 
+  /**
+   * Calls a method. A call made while offline is sent once connected; a call whose answer is
+   * lost with the connection is refused (`connection-lost`), never sent again: it may have run,
+   * and running an action twice is worse than asking the person to look and try again.
+   */
   call<T = unknown>(method: string, ...params: unknown[]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const id = String(this.#nextId++);
-      const message = { msg: 'method', method, params, id };
-      this.#calls.set(id, { resolve: resolve as (value: unknown) => void, reject, message });
-      if (this.#status === 'connected') this.#send(message);
+      const call: PendingCall = { resolve: resolve as (value: unknown) => void, reject, message: { msg: 'method', method, params, id }, sent: false };
+      this.#calls.set(id, call);
+      if (this.#status === 'connected') this.#sendCall(call);
     });
   }
 
@@ -89,10 +107,15 @@ export class DdpConnection {
     this.#token = token;
   }
 
-  subscribe(name: string, params: unknown[], handlers: { onReady?: () => void; onError?: (error: DdpError) => void } = {}): () => void {
-    const subscription: Subscription = { id: `s${this.#nextId++}`, name, params, ready: false, onReady: new Set(), onError: new Set() };
+  subscribe(
+    name: string,
+    params: unknown[],
+    handlers: { onReady?: () => void; onError?: (error: DdpError) => void; onReset?: () => void } = {},
+  ): () => void {
+    const subscription: Subscription = { id: `s${this.#nextId++}`, name, params, ready: false, onReady: new Set(), onError: new Set(), onReset: new Set() };
     if (handlers.onReady) subscription.onReady.add(handlers.onReady);
     if (handlers.onError) subscription.onError.add(handlers.onError);
+    if (handlers.onReset) subscription.onReset.add(handlers.onReset);
     this.#subscriptions.set(subscription.id, subscription);
     if (this.#status === 'connected') this.#send({ msg: 'sub', id: subscription.id, name, params });
     return () => {
@@ -111,6 +134,11 @@ export class DdpConnection {
     socket.onclose = () => {
       if (this.#socket !== socket) return;
       this.#status = 'offline';
+      for (const [id, call] of this.#calls) {
+        if (!call.sent) continue;
+        this.#calls.delete(id);
+        call.reject(new DdpError('connection-lost', 'Connection lost', 'The connection dropped before the answer: the call may or may not have been applied.'));
+      }
       this.#changed();
       const delay = reconnectDelaysMs[Math.min(this.#attempt, reconnectDelaysMs.length - 1)];
       this.#attempt += 1;
@@ -120,6 +148,11 @@ export class DdpConnection {
 
   #send(message: Record<string, unknown>): void {
     this.#socket?.send(EJSON.stringify(message));
+  }
+
+  #sendCall(call: PendingCall): void {
+    call.sent = true;
+    this.#send(call.message);
   }
 
   #receive(message: Record<string, unknown>): void {
@@ -166,17 +199,35 @@ export class DdpConnection {
     }
   }
 
-  /** Connected (again): documents start afresh, then login, pending calls and subscriptions are sent. */
+  /**
+   * Connected (again): documents start afresh; the kept token logs in first (the server handles
+   * a connection's messages in order), then the calls made while offline and the subscriptions.
+   */
   async #connected(): Promise<void> {
     this.#attempt = 0;
     this.#collections.clear();
     this.#status = 'connected';
-    if (this.#token !== undefined) {
-      this.#send({ msg: 'method', method: 'login', params: [{ resume: this.#token }], id: `login${this.#nextId++}` });
+    const token = this.#token;
+    if (token !== undefined) {
+      const id = String(this.#nextId++);
+      const relogin: PendingCall = {
+        resolve: () => undefined,
+        reject: (error) => {
+          // Lost with the connection: the next one logs in again.
+          if (this.#token !== token || (error instanceof DdpError && error.error === 'connection-lost')) return;
+          this.#token = undefined;
+          for (const listener of [...this.#authLost]) listener();
+        },
+        message: { msg: 'method', method: 'login', params: [{ resume: token }], id },
+        sent: false,
+      };
+      this.#calls.set(id, relogin);
+      this.#sendCall(relogin);
     }
-    for (const call of this.#calls.values()) this.#send(call.message);
+    for (const call of this.#calls.values()) if (!call.sent) this.#sendCall(call);
     for (const subscription of this.#subscriptions.values()) {
       subscription.ready = false;
+      for (const listener of subscription.onReset) listener();
       this.#send({ msg: 'sub', id: subscription.id, name: subscription.name, params: subscription.params });
     }
     this.#changed();

@@ -51,6 +51,14 @@ export function JobPage({ connection, root, id }: { connection: DdpConnection; r
     }
   };
 
+  if (subscription.error !== undefined) {
+    return (
+      <section aria-labelledby="job-title">
+        <h1 id="job-title">Job {id}</h1>
+        <p role="alert">Cannot show this job: {subscription.error.reason ?? String(subscription.error.error)}</p>
+      </section>
+    );
+  }
   if (subscription.ready && job === undefined) {
     return (
       <section aria-labelledby="job-title">
@@ -163,7 +171,8 @@ export function JobPage({ connection, root, id }: { connection: DdpConnection; r
       {Array.isArray(job.failures) && job.failures.length > 0 && <Value title="Failures" value={job.failures} />}
       <section aria-labelledby="log-title">
         <h2 id="log-title">Log</h2>
-        <ol class="log" aria-live="polite">
+        {/* A busy job writes many entries: they are not read out one by one. */}
+        <ol class="log" role="log" aria-live="off">
           {log.map((entry, index) => (
             <li key={index} class={`level-${entry.level}`}>
               <TimeAgo date={entry.time} now={now} /> <span class="level">{entry.level}</span> {entry.message}

@@ -7,7 +7,7 @@ import { jobStatuses, type JobStatus } from '../../../shared/constants.ts';
 import { LabelledSelect } from '../components/labelled-select.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { DdpError, type DdpConnection, type Doc } from '../ddp/ddp-connection.ts';
 import { useDocuments, useSubscription, useTicker, type Route } from '../hooks.ts';
 
@@ -49,7 +49,10 @@ export function Jobs({ connection, root, route }: { connection: DdpConnection; r
       {!subscription.ready && subscription.error === undefined && <p role="status">Loading jobs…</p>}
       {subscription.ready && jobs.length === 0 && <p>No job matches this filter.</p>}
       {jobs.length > 0 && <JobTable caption={jobs.length === listLimit ? `The ${listLimit} jobs with the newest activity, live` : `${jobs.length} jobs, newest activity first, live`} jobs={jobs} now={now} />}
-      {older.jobs.length > 0 && <JobTable caption="Older jobs, as they were when loaded (not live)" jobs={older.jobs} now={now} />}
+      {older.jobs.length > 0 && (
+        <JobTable caption="Older jobs, as they were when loaded (not live)" jobs={older.jobs.filter((job) => !jobs.some((live) => live._id === job._id))} now={now} />
+      )}
+      {older.error !== undefined && <p role="alert">Cannot load older jobs: {older.error}</p>}
       {jobs.length === listLimit && !older.exhausted && (
         <button type="button" onClick={() => void older.more(older.jobs.at(-1) ?? jobs.at(-1))} disabled={older.loading}>
           Show {olderPage} older jobs
@@ -67,23 +70,33 @@ function useOlderPages(connection: DdpConnection, root: string, type: string, st
   const [jobs, setJobs] = useState<Doc[]>([]);
   const [exhausted, setExhausted] = useState(false);
   const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  // The filter a page was asked for: a page arriving after the filter changed is dropped.
+  const generation = useRef(0);
   useEffect(() => {
+    generation.current += 1;
     setJobs([]);
     setExhausted(false);
+    setError(undefined);
   }, [root, type, status]);
   const more = async (last: Doc | undefined) => {
     if (last === undefined) return;
+    const asked = generation.current;
     setLoading(true);
     try {
       const filter = { ...(type === '' ? {} : { types: [type] }), ...(status === '' ? {} : { statuses: [status] }) };
       const page = await connection.call<Doc[]>(`${root}_jobList`, filter, { limit: olderPage, after: { updated: last.updated, id: last._id } });
+      if (asked !== generation.current) return;
       setJobs((shown) => [...shown, ...page.filter((job) => !shown.some((other) => other._id === job._id))]);
       if (page.length < olderPage) setExhausted(true);
+      setError(undefined);
+    } catch (failure) {
+      if (asked === generation.current) setError(failure instanceof DdpError ? (failure.reason ?? String(failure.error)) : 'the server did not answer');
     } finally {
       setLoading(false);
     }
   };
-  return { jobs, exhausted, loading, more };
+  return { jobs, exhausted, loading, error, more };
 }
 
 function JobTable({ caption, jobs, now }: { caption: string; jobs: Doc[]; now: number }) {
@@ -134,8 +147,8 @@ function JobTable({ caption, jobs, now }: { caption: string; jobs: Doc[]; now: n
 }
 
 const bulkActions = ['pause', 'resume', 'ready', 'cancel', 'restart', 'remove'] as const;
-/** Actions that cannot be taken back: asked for with the number of jobs first. */
-const destructive = new Set<string>(['cancel', 'remove']);
+/** Actions that cannot simply be taken back (only pause and resume undo each other): asked for with the number of jobs first. */
+const destructive = new Set<string>(['ready', 'cancel', 'restart', 'remove']);
 
 /**
  * An action on every job of the current filter (`jobBulk`): the server counts first, a

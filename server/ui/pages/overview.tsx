@@ -48,7 +48,7 @@ export function Overview({ connection, root }: { connection: DdpConnection; root
           </ul>
         </section>
       )}
-      <BacklogChart totals={totals} />
+      <BacklogChart totals={totals} ready={subscription.ready} />
       <div class="table-scroll">
         <table>
           <caption>Jobs by type and status</caption>
@@ -85,16 +85,20 @@ export function Overview({ connection, root }: { connection: DdpConnection; root
 }
 
 /** Jobs waiting to run and running, sampled every 2 s while the page is open. */
-function BacklogChart({ totals }: { totals: Record<JobStatus, number> }) {
+function BacklogChart({ totals, ready }: { totals: Record<JobStatus, number>; ready: boolean }) {
   const element = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot>();
   const samples = useRef<[number[], number[], number[]]>([[], [], []]);
   const latest = useRef(totals);
   latest.current = totals;
+  // Counts not yet received are not zeros: no sample until they are.
+  const counted = useRef(ready);
+  counted.current = ready;
   useEffect(() => {
     const target = element.current;
     if (target === null) return undefined;
     const sample = () => {
+      if (!counted.current) return;
       const [times, backlog, running] = samples.current;
       times.push(Date.now() / 1000);
       backlog.push(latest.current.waiting + latest.current.ready);
