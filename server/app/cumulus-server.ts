@@ -120,6 +120,7 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
     health: () => storeHealth(stores, () => closing),
     ready: () => ready && !closing,
     metrics: () => metrics.exposition(),
+    uiFailed: (error) => logger.error({ err: error }, 'the web UI could not be built'),
   });
   ddp.attach(http);
   await new Promise<void>((resolve, reject) => {

@@ -24,6 +24,8 @@ export interface HttpInfo {
   ready(): boolean;
   /** The Prometheus exposition. */
   metrics(): Promise<{ contentType: string; text: string }>;
+  /** Told when the web UI cannot be built (the page then answers 500 and says so). */
+  uiFailed?(error: unknown): void;
 }
 
 export function createHttpServer(info: HttpInfo): Server {
@@ -61,9 +63,22 @@ async function route(request: IncomingMessage, response: ServerResponse, info: H
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': uiPolicy });
     response.end(uiPage(info.roots));
   } else if (path === '/ui/app.js' || path === '/ui/app.css') {
-    const bundle = await uiBundle();
-    const [type, body] = path.endsWith('.js') ? ['text/javascript', bundle.js] : ['text/css', bundle.css];
-    response.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-cache' });
+    let bundle;
+    try {
+      bundle = await uiBundle();
+    } catch (error) {
+      info.uiFailed?.(error);
+      send(response, 500, 'text/plain', `The web UI could not be built: ${error instanceof Error ? error.message : String(error)}\n`);
+      return;
+    }
+    const [type, body, tag] = path.endsWith('.js') ? ['text/javascript', bundle.js, bundle.jsTag] : ['text/css', bundle.css, bundle.cssTag];
+    // Revalidated at each load: a new server version is picked up at once, an unchanged one costs a 304.
+    if (request.headers['if-none-match'] === tag) {
+      response.writeHead(304, { etag: tag, 'cache-control': 'no-cache' });
+      response.end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-cache', etag: tag });
     response.end(body);
   } else if (path === '/about') {
     send(response, 200, 'text/plain', about(request, info));

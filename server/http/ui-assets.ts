@@ -3,12 +3,16 @@
  * for it (in memory, about a second, once per process): no build step for users beyond
  * `npm install && npm start`, and no cost for a server nobody looks at.
  */
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 export interface UiBundle {
   js: string;
   css: string;
+  /** Validators of the two files, so a browser that has them is answered 304. */
+  jsTag: string;
+  cssTag: string;
 }
 
 const entry = fileURLToPath(new URL('../ui/main.tsx', import.meta.url));
@@ -39,7 +43,10 @@ async function buildBundle(): Promise<UiBundle> {
     logLevel: 'silent',
   });
   const text = (extension: string) => result.outputFiles.find((file) => file.path.endsWith(extension))?.text ?? '';
-  return { js: text('.js'), css: text('.css') };
+  const tag = (content: string) => `"${createHash('sha256').update(content).digest('base64url').slice(0, 22)}"`;
+  const js = text('.js');
+  const css = text('.css');
+  return { js, css, jsTag: tag(js), cssTag: tag(css) };
 }
 
 /** The page every route of the UI starts from. */
