@@ -79,6 +79,9 @@ export class OrphanSweep {
     // A server with nothing left running needs no clock.
     for (const server of this.#goneSince.keys()) if (!seenGone.has(server)) this.#goneSince.delete(server);
     if (requeued > 0) this.#deps.logger.warn({ requeued }, 'requeued the running jobs of servers that are gone');
+    // Alone on its database (SQLite), only a previous run's claims can be a gone server's: once
+    // none is left, sweeping again would only scan the running jobs for nothing.
+    if (!this.#deps.leases.shared && this.#goneSince.size === 0) clearInterval(this.#timer);
     this.#armForNextDue();
   }
 

@@ -16,6 +16,8 @@ export interface Leadership {
 export interface ServerLeases {
   /** This server run's id: new at every start, so a restarted server's old claims are a dead server's. */
   readonly serverId: string;
+  /** Whether other servers may share the database (and die while this one runs). */
+  readonly shared: boolean;
   /** The ids of the servers whose lease is current, this one included. */
   liveServers(): Promise<ReadonlySet<string>>;
   /** The leadership of the duty `name` (created and renewed on first use). */
@@ -36,6 +38,7 @@ export const soleLeadership: Leadership = {
  */
 export class SoleServerLeases implements ServerLeases {
   readonly serverId = randomId();
+  readonly shared = false;
 
   async liveServers(): Promise<ReadonlySet<string>> {
     return new Set([this.serverId]);

@@ -51,6 +51,7 @@ class MongoLeadership implements Leadership {
 
 export class MongoServerLeases implements ServerLeases {
   readonly serverId = randomId();
+  readonly shared = true;
   readonly #servers: CollectionLike;
   readonly #leases: CollectionLike;
   readonly #options: MongoLeaseOptions;
