@@ -22,6 +22,11 @@ const indexes = [
   // lists by recent activity and by creation.
   { collection: 'jobs', name: 'recent', keys: { updated: -1, _id: -1 } },
   { collection: 'jobs', name: 'created', keys: { created: 1, _seq: 1 } },
+  // lists newest first and by priority.
+  { collection: 'jobs', name: 'newest', keys: { created: -1, _id: -1 } },
+  { collection: 'jobs', name: 'priority', keys: { priority: 1, created: -1, _id: -1 } },
+  // search: every job's words, newest saved first within a word.
+  { collection: 'jobs', name: 'words', keys: { _words: 1, _seq: -1 } },
   // chainsOf: the chains a job's handler submitted.
   { collection: 'chains', name: 'parent', keys: { parent: 1, _seq: 1 } },
 ];

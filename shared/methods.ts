@@ -55,14 +55,31 @@ const waitMs = z.number().int().min(0).max(cumulusLimits.maxWaitMs);
 export const bulkActions = ['pause', 'resume', 'ready', 'cancel', 'restart', 'remove'] as const;
 export type BulkAction = (typeof bulkActions)[number];
 
-/** A typed selection of jobs for jobBulk and jobList: absent criteria match every job. */
+/** A span of time: `from` included, `to` excluded. */
+const timeRange = z.strictObject({ from: z.date().optional(), to: z.date().optional() });
+
+/**
+ * A typed selection of jobs for jobBulk and jobList: absent criteria match every job. `text`:
+ * jobs holding every one of its words, as prefixes, in their id, type, name, data, result or
+ * failures (§7.17).
+ */
 const jobSelection = z.strictObject({
   types: z.array(z.string()).max(cumulusLimits.maxBatch).optional(),
   statuses: z.array(jobStatus).optional(),
+  text: z.string().max(1000).optional(),
+  created: timeRange.optional(),
+  updated: timeRange.optional(),
 });
 
 /** Most jobs in one page of jobList. */
 export const jobListLimit = { default: 50, max: 100 } as const;
+
+/** The orders of jobList (a search lists newest saved first whatever the order). */
+export const jobListOrders = ['updated-desc', 'created-desc', 'priority'] as const;
+export type JobListOrder = (typeof jobListOrders)[number];
+
+/** The last job of a page: its id, and the fields the order sorts on. */
+const listCursor = z.strictObject({ id, updated: z.date().optional(), created: z.date().optional(), priority: z.number().optional() });
 
 /** What a worker tells about itself when it asks for work (docs/PROTOCOL.md §7.11). */
 const workerReport = z.strictObject({
@@ -269,8 +286,8 @@ export const jobMethods = {
     'manager',
   ),
   /**
-   * Cumulus extension: one page of the jobs of a selection, newest activity first; the next page
-   * starts `after` the last job of this one (§7.17). Not live: the first page is `<root>.jobs`.
+   * Cumulus extension: one page of the jobs of a selection, in an order (newest activity first
+   * by default); the next page starts `after` the last job of this one (§7.17). Not live.
    */
   jobList: spec(
     ['filter', 'options'],
@@ -278,7 +295,8 @@ export const jobMethods = {
       jobSelection,
       z.strictObject({
         limit: z.number().int().min(1).max(jobListLimit.max).optional(),
-        after: z.strictObject({ updated: z.date(), id }).optional(),
+        order: z.enum(jobListOrders).optional(),
+        after: listCursor.optional(),
       }).optional(),
     ],
     'worker',

@@ -1,7 +1,8 @@
 /**
- * jobBulk(action, filter {types?, statuses?}, {dryRun?}) → {matched, changed}
- * (docs/PROTOCOL.md §7.16): an admin action on everything a typed filter selects — pause or
- * resume a whole type, cancel every failed job of a type, remove what is completed.
+ * jobBulk(action, filter {types?, statuses?, text?, created?, updated?}, {dryRun?}) →
+ * {matched, changed} (docs/PROTOCOL.md §7.16): an admin action on everything a filter selects —
+ * pause or resume a whole type, cancel every failed job of a type, remove what is completed,
+ * restart the failed jobs a search finds.
  *
  * `matched` is how many jobs of the filter the action applies to (the filter's statuses that
  * the action accepts), read from the store's counts when the call starts; a dry run answers
@@ -19,6 +20,7 @@ import type { BulkAction, MethodParams } from '../../shared/methods.ts';
 import type { JobTransaction, QueueCounts } from '../store/job-store.ts';
 import type { JobContext } from './context.ts';
 import { cancelJobs, pauseJobs, removeJobs, restartDefaults, restartJobs, resumeJobs } from './job-control.ts';
+import { jobQuery } from './list-jobs.ts';
 import { readyJobCount } from './promote.ts';
 
 /** Jobs per transaction: a large filter is worked off in turns, never in one long block. */
@@ -48,8 +50,10 @@ const perform: Record<BulkAction, (ctx: JobContext, tx: JobTransaction, ids: str
 
 export async function jobBulk(ctx: JobContext, [action, filter, options = {}]: MethodParams<'jobBulk'>): Promise<{ matched: number; changed: number }> {
   const statuses = applies[action].filter((status) => filter.statuses?.includes(status) ?? true);
-  const selection = { ...(filter.types === undefined ? {} : { types: filter.types }), statuses };
-  const matched = countOf(await ctx.store.counts(), filter.types, statuses);
+  const selection = { ...jobQuery(filter), statuses };
+  // Types and statuses alone are counted from the per-type counts, without reading jobs.
+  const byTypeAndStatus = selection.text === undefined && selection.created === undefined && selection.updated === undefined;
+  const matched = byTypeAndStatus ? countOf(await ctx.store.counts(), filter.types, statuses) : await ctx.store.count(selection);
   if (options.dryRun === true || matched === 0) return { matched, changed: 0 };
   let changed = 0;
   const taken = new Set<string>();

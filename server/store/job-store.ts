@@ -36,6 +36,23 @@ export interface JobFilter {
   statuses?: readonly JobStatus[];
 }
 
+/** A span of time: `from` included, `to` excluded; an absent end is open. */
+export interface TimeRange {
+  from?: Date;
+  to?: Date;
+}
+
+/**
+ * What a person looks for (jobList, jobBulk): a typed filter, words, and time ranges. `text`
+ * selects the jobs holding every one of its words, each as a prefix, among the words of
+ * `searchWords` (id, type, name, data, result, failures).
+ */
+export interface JobQuery extends JobFilter {
+  text?: string;
+  created?: TimeRange;
+  updated?: TimeRange;
+}
+
 /** Conditions an update must still meet when it is applied (a compare-and-set). */
 export interface UpdateGuard {
   statuses?: readonly JobStatus[];
@@ -129,18 +146,36 @@ export interface ReadOptions {
   failures?: boolean;
 }
 
+/**
+ * The orders of `list`, each total (ties broken by `_id`, descending):
+ * - `updated-desc`: newest activity first, the order a monitor wants and a live window
+ *   (server/publications) keeps exactly;
+ * - `created-desc`: newest first;
+ * - `priority`: most urgent first (the lowest number), then newest first;
+ * - `created-asc`: oldest first (ties in insertion order), how bulk actions take jobs.
+ * A query with `text` ignores the order: matches come newest saved first, the order the
+ * search index keeps, so a page costs the same however many jobs match.
+ */
+export type ListOrder = 'updated-desc' | 'created-desc' | 'priority' | 'created-asc';
+
+/** The last job of a page, as far as the order needs it: the next page starts after it. */
+export interface ListCursor {
+  id: string;
+  updated?: Date;
+  created?: Date;
+  priority?: number;
+}
+
 export interface ListOptions {
   limit: number;
+  order: ListOrder;
   /**
-   * `updated-desc`: newest activity first, the order a monitor wants; ties by `_id`, descending,
-   * so the order is total and a live window (server/publications) can keep it exactly.
+   * Only the jobs that come after this one in the order (keyset paging: the next page starts
+   * after the last job of the previous one, however many jobs there are). Not with `created-asc`.
+   * The fields the order sorts on are required (a text query needs only `id`; if that job is
+   * gone, the page is empty).
    */
-  order: 'updated-desc' | 'created-asc';
-  /**
-   * With `updated-desc`: only the jobs that come after this one in that order (keyset paging:
-   * the next page starts after the last job of the previous one, however many jobs there are).
-   */
-  after?: { updated: Date; id: string };
+  after?: ListCursor;
 }
 
 /** A stored job with everything it holds: its log and failures too, as a copy of the store needs it. */
@@ -161,7 +196,9 @@ export interface JobStore {
   getJobs(ids: readonly string[], options?: ReadOptions): Promise<JobDoc[]>;
   /** Committed chains by id, in no particular order; missing ids are skipped. */
   getChains(ids: readonly string[]): Promise<StoredChain[]>;
-  list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]>;
+  list(query: JobQuery, options: ListOptions): Promise<StoredJob[]>;
+  /** How many committed jobs the query selects. */
+  count(query: JobQuery): Promise<number>;
   /**
    * Jobs by type and status, as of a moment when every commit has been told to the `onCommit`
    * listeners: a listener may keep counting from them with the changes that follow.

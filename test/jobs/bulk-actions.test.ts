@@ -84,3 +84,17 @@ describe('jobBulk', () => {
     assert.equal((await q.mustReadJob(id as string)).status, 'ready');
   });
 });
+
+test('jobBulk applies to the jobs a search and a time range select, counted first', async (t) => {
+  const q = await createJobContext();
+  t.after(() => q.close());
+  const start = q.clock.now();
+  const [acme1, acme2] = [await q.save(newJob('mail', { customer: 'Acme' })), await q.save(newJob('mail', { customer: 'Acme' }))];
+  const other = await q.save(newJob('mail', { customer: 'Globex' }));
+  q.clock.advance(60_000);
+  const acmeLater = await q.save(newJob('mail', { customer: 'Acme' }));
+  const filter = { text: 'acme', created: { to: new Date(start.getTime() + 30_000) } };
+  assert.deepEqual(await q.call('jobBulk', 'cancel', filter, { dryRun: true }), { matched: 2, changed: 0 });
+  assert.deepEqual(await q.call('jobBulk', 'cancel', filter), { matched: 2, changed: 2 });
+  assert.deepEqual(await statuses(q, [acme1 as string, acme2 as string, other, acmeLater]), ['cancelled', 'cancelled', 'ready', 'ready']);
+});

@@ -586,6 +586,116 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
       });
     });
 
+    describe('list orders and ranges', () => {
+      it('lists newest created first and by priority, paging by keyset with ties by _id', async () => {
+        const jobs = [
+          makeJob({ _id: 'o-a', created: at(1), priority: 0 }),
+          makeJob({ _id: 'o-b', created: at(2), priority: -10 }),
+          makeJob({ _id: 'o-c', created: at(2), priority: 0 }),
+          makeJob({ _id: 'o-d', created: at(3), priority: 10 }),
+          makeJob({ _id: 'o-e', created: at(4), priority: -10 }),
+        ];
+        await insert(store, ...jobs);
+        const expected = {
+          'created-desc': ['o-e', 'o-d', 'o-c', 'o-b', 'o-a'],
+          priority: ['o-e', 'o-b', 'o-c', 'o-a', 'o-d'],
+        } as const;
+        for (const order of ['created-desc', 'priority'] as const) {
+          assert.deepEqual(idsOf(await store.list({}, { limit: 10, order })), expected[order], order);
+          assert.deepEqual(idsOf(await store.list({ ids: idsOf(jobs) }, { limit: 10, order })), expected[order], `${order} by ids`);
+          const pages: string[] = [];
+          let last: StoredJob | undefined;
+          for (;;) {
+            const after = last === undefined ? undefined : { id: last._id, created: last.created, priority: last.priority, updated: last.updated };
+            const page = await store.list({}, { limit: 2, order, ...(after === undefined ? {} : { after }) });
+            if (page.length === 0) break;
+            pages.push(...idsOf(page));
+            last = page.at(-1);
+          }
+          assert.deepEqual(pages, expected[order], `${order} paged`);
+        }
+      });
+
+      it('refuses a page cursor without the keys of its order', async () => {
+        await insert(store, makeJob({}));
+        await assert.rejects(store.list({}, { limit: 5, order: 'priority', after: { id: 'x', created: at(1) } }), /needs its priority/);
+        await assert.rejects(store.list({}, { limit: 5, order: 'created-desc', after: { id: 'x' } }), /needs its created/);
+      });
+
+      it('selects by created and updated ranges, from included and to excluded, and counts the same', async () => {
+        const early = makeJob({ created: at(1), updated: at(50) });
+        const middle = makeJob({ created: at(5), updated: at(5), type: 'm' });
+        const late = makeJob({ created: at(9), updated: at(9) });
+        await insert(store, early, middle, late);
+        const query = { created: { from: at(1), to: at(9) } };
+        assert.deepEqual(sortedIds(await store.list(query, { limit: 10, order: 'created-desc' })), sortedIds([early, middle]));
+        assert.equal(await store.count(query), 2);
+        assert.deepEqual(idsOf(await store.list({ updated: { from: at(9) } }, { limit: 10, order: 'updated-desc' })), idsOf([early, late]));
+        assert.deepEqual(idsOf(await store.list({ updated: { to: at(9) }, types: ['m'] }, { limit: 10, order: 'updated-desc' })), [middle._id]);
+        assert.equal(await store.count({ updated: { to: at(9) }, types: ['m'] }), 1);
+        assert.equal(await store.count({}), 3);
+        assert.equal(await store.count({ ids: [early._id, late._id, 'missing'], created: { to: at(5) } }), 1);
+      });
+    });
+
+    describe('search', () => {
+      it('finds jobs by words of their id, type, name, data, result and failures, as prefixes, all words required', async () => {
+        const invoice = makeJob({ _id: 'search-invoice', type: 'sendEmail', data: { to: 'Zoë@example.com', lines: [{ sku: 'A-42' }] } });
+        const report = makeJob({ _id: 'search-report', type: 'render', name: 'quarterly', data: { pages: 12 } });
+        const failed = makeJob({ _id: 'search-failed', type: 'render', data: {}, failures: [{ reason: 'Timeout talking to SMTP' }] });
+        await insert(store, invoice, report, failed);
+        const found = async (text: string) => sortedIds(await store.list({ text }, { limit: 10, order: 'updated-desc' }));
+        assert.deepEqual(await found('zoe'), ['search-invoice'], 'diacritics and case do not matter');
+        assert.deepEqual(await found('exam'), ['search-invoice'], 'a word matches as a prefix');
+        assert.deepEqual(await found('a 42'), ['search-invoice'], 'nested data');
+        assert.deepEqual(await found('sendemail'), ['search-invoice'], 'the type');
+        assert.deepEqual(await found('quarterly'), ['search-report'], 'the name');
+        assert.deepEqual(await found('12'), ['search-report'], 'numbers');
+        assert.deepEqual(await found('smtp timeout'), ['search-failed'], 'failures, every word');
+        assert.deepEqual(await found('search-report'), ['search-report'], 'the id');
+        assert.deepEqual(await found('render'), ['search-failed', 'search-report']);
+        assert.deepEqual(await found('render missing'), [], 'every word is required');
+        assert.deepEqual(await found('"* OR NEAR('), [], 'query syntax is only words');
+        assert.equal(await store.count({ text: 'render' }), 2);
+        assert.equal(await store.count({ text: 'render', ids: ['search-report', 'search-invoice'] }), 1);
+        assert.deepEqual(sortedIds(await store.list({ text: 'render', types: ['render'], statuses: ['waiting'] }, { limit: 10, order: 'priority' })), ['search-failed', 'search-report']);
+        assert.equal((await store.list({ text: '  ' }, { limit: 10, order: 'updated-desc' })).length, 3, 'no words: no text criterion');
+      });
+
+      it('follows results, failures and data as they change, and forgets removed jobs', async () => {
+        const job = makeJob({ _id: 'search-follow', data: { city: 'Lyon' } });
+        await insert(store, job);
+        await store.transaction((tx) => tx.update(job._id, { result: { answer: 'Marseille' }, status: 'completed' }));
+        const found = async (text: string) => idsOf(await store.list({ text }, { limit: 10, order: 'updated-desc' }));
+        assert.deepEqual(await found('marseille lyon'), [job._id]);
+        await store.transaction((tx) => tx.update(job._id, { result: undefined, data: { city: 'Nice' }, status: 'waiting' }));
+        assert.deepEqual(await found('marseille'), []);
+        assert.deepEqual(await found('lyon'), []);
+        assert.deepEqual(await found('nice'), [job._id]);
+        await store.transaction((tx) => tx.remove([job._id]));
+        assert.deepEqual(await found('nice'), []);
+        assert.equal(await store.count({ text: 'nice' }), 0);
+      });
+
+      it('lists matches newest saved first and pages after a job by its id alone', async () => {
+        const jobs = ['1', '2', '3', '4', '5'].map((n) => makeJob({ _id: `match-${n}`, data: { tag: 'blue' } }));
+        for (const job of jobs) await insert(store, job);
+        await insert(store, makeJob({ _id: 'match-other', data: { tag: 'green' } }));
+        const pages: string[] = [];
+        let after: { id: string } | undefined;
+        for (;;) {
+          const page = await store.list({ text: 'blue' }, { limit: 2, order: 'updated-desc', ...(after === undefined ? {} : { after }) });
+          if (page.length === 0) break;
+          pages.push(...idsOf(page));
+          after = { id: (page.at(-1) as StoredJob)._id };
+        }
+        assert.deepEqual(pages, ['match-5', 'match-4', 'match-3', 'match-2', 'match-1']);
+        const byIds = await store.list({ text: 'blue', ids: idsOf(jobs) }, { limit: 10, order: 'updated-desc', after: { id: 'match-3' } });
+        assert.deepEqual(idsOf(byIds), ['match-2', 'match-1']);
+        assert.deepEqual(await store.list({ text: 'blue' }, { limit: 10, order: 'updated-desc', after: { id: 'gone' } }), []);
+      });
+    });
+
     describe('counts', () => {
       it('counts jobs per type and status, following writes', async () => {
         assert.deepEqual(await store.counts(), {});

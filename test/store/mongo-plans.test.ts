@@ -91,6 +91,12 @@ describe('MongoDB store query plans', { skip: realMongoUrl === undefined ? 'need
   it('lists by activity on `recent` and by creation on `created`', async () => {
     assertIndexed(await jobs().find({}).sort({ updated: -1, _id: -1 }).limit(50).explain(), 'recent');
     assertIndexed(await jobs().find({}).sort({ created: 1, _seq: 1 }).limit(50).explain(), 'created');
+    assertIndexed(await jobs().find({}).sort({ created: -1, _id: -1 }).limit(50).explain(), 'newest');
+    assertIndexed(await jobs().find({}).sort({ priority: 1, created: -1, _id: -1 }).limit(50).explain(), 'priority');
+  });
+
+  it('searches words on `words`', async () => {
+    assertIndexed(await jobs().find({ _words: { $all: [/^t3/] } }).sort({ _seq: -1 }).limit(50).explain(), 'words');
   });
 
   it('counts on `type_status`', async () => {

@@ -207,7 +207,7 @@ describe('MongoDB store (in-memory backend)', () => {
       const stores = await openMongoStoresOn(client, client.db('cumulus'), ['queue'], { logger: silent });
       await stores.close();
       const names = memory.indexes('cumulus', 'queue.jobs').map((index) => index.name);
-      assert.deepEqual(names.sort(), ['children', 'claim', 'created', 'depends', 'expire', 'promote', 'recent', 'type_status'].sort());
+      assert.deepEqual(names.sort(), ['children', 'claim', 'created', 'depends', 'expire', 'newest', 'priority', 'promote', 'recent', 'type_status', 'words'].sort());
       assert.deepEqual(memory.indexes('cumulus', 'queue.chains').map((index) => index.name), ['parent']);
     });
 

@@ -19,7 +19,7 @@ import {
   promotableSql,
 } from '../../server/store/sqlite/job-queries.ts';
 import { latestSchemaVersion, migrate, migrations } from '../../server/store/sqlite/migrations.ts';
-import { decodeLog, encodeLogItems } from '../../server/store/sqlite/row-codec.ts';
+import { decodeLog, encodeDoc, encodeLogItems } from '../../server/store/sqlite/row-codec.ts';
 import { SqliteDatabase } from '../../server/store/sqlite/sqlite-database.ts';
 import { DatabaseLockedError } from '../../server/store/sqlite/server-lock.ts';
 import { SqliteJobStore } from '../../server/store/sqlite/sqlite-job-store.ts';
@@ -476,7 +476,7 @@ describe('SQLite store', () => {
         insertEntry.run('other-root-id', EJSON.stringify(makeLogEntry('elsewhere')));
         insertEntry.run('with-log', EJSON.stringify(makeLogEntry('second')));
 
-        assert.deepEqual(migrate(db), [3]);
+        assert.deepEqual(migrate(db, migrations.slice(0, 3)), [3]);
         const logs = db.prepare('SELECT id, log FROM jobs ORDER BY id').all() as { id: string; log: string }[];
         assert.deepEqual(
           logs.map(({ id, log }) => [id, (EJSON.parse(`[${log}]`) as { message: string }[]).map((entry) => entry.message)]),
@@ -491,6 +491,37 @@ describe('SQLite store', () => {
       }
     });
 
+  });
+
+  describe('job search (schema version 4)', () => {
+    it('indexes the words of the jobs a version-3 file already holds, in every root, skipping unreadable rows', async () => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const db = new Sqlite(file);
+      try {
+        migrate(db, migrations.slice(0, 3));
+        const insertJob = db.prepare(
+          "INSERT INTO jobs (root, id, type, status, priority, retry_until, after, created, updated, doc) VALUES (?, ?, 't', 'completed', 0, 0, 0, 0, 0, ?)",
+        );
+        insertJob.run('queue', 'old-1', encodeDoc(makeJob({ _id: 'old-1', data: { city: 'Lisbon' } })));
+        insertJob.run('other', 'old-2', encodeDoc(makeJob({ _id: 'old-2', data: { city: 'Lisbon' } })));
+        insertJob.run('queue', 'broken', 'not EJSON');
+        assert.deepEqual(migrate(db), [4]);
+      } finally {
+        db.close();
+      }
+      const database = SqliteDatabase.open(file);
+      const queue = new SqliteJobStore(database, 'queue', async () => {});
+      const other = new SqliteJobStore(database, 'other', async () => {});
+      try {
+        assert.deepEqual((await queue.list({ text: 'lisbon' }, { limit: 5, order: 'updated-desc' })).map((job) => job._id), ['old-1']);
+        assert.deepEqual((await other.list({ text: 'lisb' }, { limit: 5, order: 'updated-desc' })).map((job) => job._id), ['old-2']);
+      } finally {
+        await database.close();
+      }
+    });
+  });
+
+  describe('the log in the job row, continued', () => {
     it('writes an update with the log entries that follow it, and reads within the work see both', async () => {
       const { store, close } = await openOne();
       const first = makeJob({ status: 'ready' });

@@ -78,7 +78,7 @@ export class ChangeFollower {
           { $match: { operationType: { $in: watchedOperations } } },
           // The log only grows: without it, an event stays far below MongoDB's 16 MB limit
           // however long a job's log, and the feed does not need it.
-          { $project: { 'fullDocument.log': 0, 'fullDocumentBeforeChange.log': 0, updateDescription: 0 } },
+          { $project: { 'fullDocument.log': 0, 'fullDocument._words': 0, 'fullDocumentBeforeChange.log': 0, 'fullDocumentBeforeChange._words': 0, updateDescription: 0 } },
         ],
         options,
       );

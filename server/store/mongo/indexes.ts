@@ -33,6 +33,11 @@ export const rootIndexes: readonly IndexSpec[] = [
   // list updated-desc (newest activity first, ties by _id) and created-asc.
   { collection: 'jobs', name: 'recent', keys: { updated: -1, _id: -1 } },
   { collection: 'jobs', name: 'created', keys: { created: 1, _seq: 1 } },
+  // list created-desc and by priority (most urgent, then newest first).
+  { collection: 'jobs', name: 'newest', keys: { created: -1, _id: -1 } },
+  { collection: 'jobs', name: 'priority', keys: { priority: 1, created: -1, _id: -1 } },
+  // search: every job's words (multikey), newest saved first within a word.
+  { collection: 'jobs', name: 'words', keys: { _words: 1, _seq: -1 } },
   // chainsOf: the chains a job's handler submitted.
   { collection: 'chains', name: 'parent', keys: { parent: 1, _seq: 1 } },
 ];

@@ -1,9 +1,9 @@
 /**
  * Jobs as documents of `<root>.jobs`, in jobCollection's shape (docs/PROTOCOL.md §3.1): the
  * same field names and types a Meteor jobCollection writes, the log inside the document, so a
- * Meteor app's collection is served as it is. Two additions, both ignored by jobCollection:
- * `_private` (jobCollection's own name for server-only state) and `_seq`, the insertion order
- * that breaks ties in claim order.
+ * Meteor app's collection is served as it is. Three additions, all ignored by jobCollection:
+ * `_private` (jobCollection's own name for server-only state), `_seq`, the insertion order
+ * that breaks ties in claim order, and `_words`, the job's search words (search-words.ts).
  *
  * Values are stored as Meteor stores EJSON: binary as BSON binary, a custom EJSON type as
  * `{EJSON$type, EJSON$value}`; a key of the job's own data that starts with `$` is kept as
@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { JobDoc, JobLogEntry } from '../../../shared/job-doc.ts';
 import { jobStatus } from '../../../shared/schemas.ts';
 import type { StoredChain, StoredJob } from '../job-store.ts';
+import { searchWords } from '../search-words.ts';
 
 const escapedPrefix = 'EJSON';
 
@@ -73,6 +74,7 @@ export function jobDocument(job: StoredJob, log: readonly JobLogEntry[], seq: nu
   }
   withLog.log ??= log.map((entry) => toMongoValue(entry));
   withLog._seq = seq;
+  withLog._words = searchWords(job);
   return withLog;
 }
 
@@ -117,7 +119,7 @@ export function shapeProblem(doc: Document): string | undefined {
 export function jobFromDocument(doc: Document, include: { log?: boolean; failures?: boolean } = {}): JobDoc & StoredJob {
   const decoded = fromMongoValue(doc) as Record<string, unknown>;
   const keys = Object.keys(decoded).filter(
-    (key) => key !== '_seq' && (include.log === true || key !== 'log') && (include.failures !== false || key !== 'failures'),
+    (key) => key !== '_seq' && key !== '_words' && (include.log === true || key !== 'log') && (include.failures !== false || key !== 'failures'),
   );
   const job: Record<string, unknown> = {};
   for (const key of keys) job[key] = decoded[key];

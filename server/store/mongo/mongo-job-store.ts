@@ -11,7 +11,7 @@ import { collapseChanges } from '../change-collector.ts';
 import { CommitListeners } from '../commit-listeners.ts';
 import type {
   JobChange,
-  JobFilter,
+  JobQuery,
   JobStore,
   JobTransaction,
   ListOptions,
@@ -26,7 +26,8 @@ import { chainFromDocument, jobFromDocument, shapeProblem } from './job-document
 import type { ClientLike, CollectionLike, DbLike } from './mongo-api.ts';
 import { type CommitQueueOptions, isUnreachable, MongoCommitQueue } from './mongo-commit-queue.ts';
 import { StoreUnavailableError } from '../store-unavailable-error.ts';
-import { jobSelector, type MongoCollections } from './mongo-transaction.ts';
+import { type MongoCollections, withoutLog } from './mongo-transaction.ts';
+import { afterCursor, listSort, querySelector } from './list-query.ts';
 
 export interface MongoJobStoreOptions {
   logger?: Logger;
@@ -132,22 +133,35 @@ export class MongoJobStore implements JobStore {
     });
   }
 
-  list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]> {
-    return this.#read(() => this.#list(filter, options));
+  list(query: JobQuery, options: ListOptions): Promise<StoredJob[]> {
+    return this.#read(() => this.#list(query, options));
   }
 
-  async #list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]> {
+  async #list(query: JobQuery, options: ListOptions): Promise<StoredJob[]> {
     const limit = Math.max(0, Math.floor(options.limit));
     if (limit === 0) return [];
-    const sort = options.order === 'updated-desc' ? { updated: -1, _id: -1 } : { created: 1, _seq: 1 };
-    const after = options.order === 'updated-desc' ? options.after : undefined;
-    // Keyset paging in `updated DESC, _id DESC` order (the `recent` index).
-    const selector =
-      after === undefined
-        ? jobSelector(filter)
-        : { $and: [jobSelector(filter), { $or: [{ updated: { $lt: after.updated } }, { updated: after.updated, _id: { $lt: after.id } }] }] };
-    const docs = await this.#jobs.find(selector, { projection: { log: 0 }, sort, limit }).toArray();
+    const selector = querySelector(query);
+    const text = selector._words !== undefined;
+    const conditions = [selector];
+    if (options.after !== undefined && text) {
+      // A text query lists newest saved first: the page goes on below the last job's `_seq`.
+      const [pivot] = await this.#jobs.find({ _id: options.after.id }, { projection: { _seq: 1 }, limit: 1 }).toArray();
+      if (pivot === undefined) return [];
+      conditions.push({ _seq: { $lt: pivot._seq } });
+    } else if (options.after !== undefined) {
+      conditions.push(afterCursor(options.order, options.after));
+    }
+    const sort = text ? { _seq: -1 } : listSort[options.order];
+    const filter = conditions.length === 1 ? selector : { $and: conditions };
+    const docs = await this.#jobs.find(filter, { projection: withoutLog, sort, limit }).toArray();
     return docs.filter((doc) => shapeProblem(doc) === undefined).map((doc) => jobFromDocument(doc));
+  }
+
+  count(query: JobQuery): Promise<number> {
+    return this.#read(async () => {
+      const [counted] = await this.#jobs.aggregate([{ $match: querySelector(query) }, { $count: 'n' }]).toArray();
+      return typeof counted?.n === 'number' ? counted.n : 0;
+    });
   }
 
   /**

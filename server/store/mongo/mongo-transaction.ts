@@ -11,6 +11,7 @@ import type { JobStatus } from '../../../shared/constants.ts';
 import { jobDocKeys, type JobLogEntry } from '../../../shared/job-doc.ts';
 import type { ChangeRecorder } from '../change-collector.ts';
 import { mergeChanges } from '../job-changes.ts';
+import { changesWords, searchWords } from '../search-words.ts';
 import type { ChainChanges, JobChanges, JobFilter, JobTransaction, StoredChain, StoredJob, UpdateGuard } from '../job-store.ts';
 import type { CollectionLike, SessionLike } from './mongo-api.ts';
 import { chainDocument, chainFromDocument, jobDocument, jobFromDocument, shapeProblem, toMongoValue } from './job-document.ts';
@@ -27,7 +28,8 @@ export interface MongoCollections {
   skip(id: unknown, problem: string): void;
 }
 
-const withoutLog = { log: 0 } as const;
+/** What a job read leaves out: the log (only ever grows) and the search words. */
+export const withoutLog = { log: 0, _words: 0 } as const;
 
 /** Claim order: priority, retryUntil, after, created, then insertion. */
 export const claimSort = { priority: 1, retryUntil: 1, after: 1, created: 1, _seq: 1 } as const;
@@ -104,6 +106,10 @@ export class MongoTransaction implements JobTransaction {
     if (before === null) return false;
     const job = jobFromDocument(before);
     const updated = mergeChanges(job, changes);
+    if (changesWords(Object.keys(changes))) {
+      const words = searchWords(updated);
+      if (words.join(' ') !== searchWords(job).join(' ')) await this.#jobs.updateOne({ _id: id }, { $set: { _words: words } }, { session: this.#session });
+    }
     this.#recorder.record(id, updated.type, job.status, updated.status, updated);
     return true;
   }

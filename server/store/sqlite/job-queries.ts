@@ -6,7 +6,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { ChainStatus } from '../../../shared/chains.ts';
 import type { JobStatus } from '../../../shared/constants.ts';
-import type { JobFilter, ListOptions } from '../job-store.ts';
+import type { JobFilter, JobQuery, ListCursor, ListOrder } from '../job-store.ts';
+import { countSql, listSql, matchExpression } from './list-query.ts';
 import { columnNames, type IndexColumns, type JobColumns } from './row-codec.ts';
 
 /** A job row as the queries return it: the document text and what JavaScript sorts on. */
@@ -15,6 +16,7 @@ export interface JobRow {
   id: string;
   type: string;
   status: JobStatus;
+  priority: number;
   after: number;
   created: number;
   updated: number;
@@ -23,21 +25,20 @@ export interface JobRow {
 
 /** A row of the claim query, with every key of the claim order. */
 export interface ClaimRow extends JobRow {
-  priority: number;
   retry_until: number;
 }
 
-const rowColumns = 'seq, id, type, status, after, created, updated, doc';
+const rowColumns = 'seq, id, type, status, priority, after, created, updated, doc';
 
 /** The claim query for one type; it walks `jobs_claim` in order and stops after `limit` rows. */
 export const nextReadySql =
-  `SELECT ${rowColumns}, priority, retry_until FROM jobs ` +
+  `SELECT ${rowColumns}, retry_until FROM jobs ` +
   "WHERE root = ? AND status = 'ready' AND type = ? AND run_id IS NULL " +
   'ORDER BY priority, retry_until, after, created, seq LIMIT ?';
 
 /** The claim query for the children of one job; it walks `jobs_children` in order. */
 export const nextReadyChildrenSql =
-  `SELECT ${rowColumns}, priority, retry_until FROM jobs ` +
+  `SELECT ${rowColumns}, retry_until FROM jobs ` +
   "WHERE root = ? AND parent = ? AND status = 'ready' AND run_id IS NULL " +
   'ORDER BY priority, retry_until, after, created, seq LIMIT ?';
 
@@ -54,7 +55,7 @@ export const expiredSql =
   'ORDER BY expires_after, seq';
 
 export const dependentsSql =
-  'SELECT j.seq, j.id, j.type, j.status, j.after, j.created, j.updated, j.doc FROM job_depends d ' +
+  'SELECT j.seq, j.id, j.type, j.status, j.priority, j.after, j.created, j.updated, j.doc FROM job_depends d ' +
   'JOIN jobs j ON j.root = d.root AND j.id = d.dependent WHERE d.root = ? AND d.antecedent = ?';
 
 export const nextPromotionSql =
@@ -63,11 +64,6 @@ export const nextPromotionSql =
 /** The log column with `@items` appended. */
 const appendedLog = "CASE log WHEN '' THEN @items ELSE log || ',' || @items END";
 
-const orderBy: Record<ListOptions['order'] | 'insertion', string> = {
-  'updated-desc': 'ORDER BY updated DESC, id DESC',
-  'created-asc': 'ORDER BY created, seq',
-  insertion: 'ORDER BY seq',
-};
 
 /** The statements of one root on one connection; every query is filtered by that root. */
 export class JobQueries {
@@ -102,30 +98,42 @@ export class JobQueries {
 
   /**
    * Rows matching the type and status criteria (ids are looked up one by one by the caller),
-   * in the given order. An empty list matches nothing, as Mongo's `$in: []` does.
+   * in insertion order. An empty list matches nothing, as Mongo's `$in: []` does.
    */
-  select(filter: Omit<JobFilter, 'ids'>, order: keyof typeof orderBy, limit?: number, after?: { updated: Date; id: string }): JobRow[] {
-    const where = ['root = ?'];
-    const params: unknown[] = [this.#root];
-    if (after !== undefined) {
-      // Keyset paging in `updated DESC, id DESC` order.
-      where.push('(updated < ? OR (updated = ? AND id < ?))');
-      params.push(after.updated.getTime(), after.updated.getTime(), after.id);
-    }
-    if (filter.types !== undefined) {
-      where.push('type IN (SELECT value FROM json_each(?))');
-      params.push(JSON.stringify(filter.types));
-    }
-    if (filter.statuses !== undefined) {
-      where.push('status IN (SELECT value FROM json_each(?))');
-      params.push(JSON.stringify(filter.statuses));
-    }
-    let sql = `SELECT ${rowColumns} FROM jobs WHERE ${where.join(' AND ')} ${orderBy[order]}`;
-    if (limit !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(limit);
-    }
+  select(filter: Omit<JobFilter, 'ids'>): JobRow[] {
+    const { sql, params } = listSql(this.#root, filter, 'insertion', -1);
     return this.#statement(sql).all(...params) as JobRow[];
+  }
+
+  /** A page of the rows a query selects (ids excluded), in `order` after `after`. */
+  list(query: Omit<JobQuery, 'ids'>, order: ListOrder, limit: number, after?: ListCursor): JobRow[] {
+    const { sql, params } = listSql(this.#root, query, order, limit, after);
+    return this.#statement(sql).all(...params) as JobRow[];
+  }
+
+  count(query: Omit<JobQuery, 'ids'>): number {
+    const { sql, params } = countSql(this.#root, query);
+    return (this.#statement(sql).get(...params) as { n: number }).n;
+  }
+
+  /** The search words of the job at row `seq` (search-words.ts), replacing any it had. */
+  setWords(seq: number, words: readonly string[]): void {
+    this.unindexWords(seq);
+    if (words.length > 0) this.#statement('INSERT INTO job_text (rowid, words) VALUES (?, ?)').run(seq, words.join(' '));
+  }
+
+  unindexWords(seq: number): void {
+    this.#statement('DELETE FROM job_text WHERE rowid = ?').run(seq);
+  }
+
+  /** Whether the job at `seq` holds every query word as a prefix of one of its words. */
+  matchesText(seq: number, text: string): boolean {
+    const match = matchExpression(text);
+    if (match === undefined) return true;
+    // A range, not `rowid = ?`: FTS5 ignores an equality on the rowid with a bound number
+    // (better-sqlite3 binds it as a real) when the query also has a MATCH.
+    const sql = 'SELECT 1 FROM job_text WHERE job_text MATCH ? AND rowid BETWEEN ? AND ?';
+    return this.#statement(sql).get(match, seq, seq) !== undefined;
   }
 
   nextReady(type: string, limit: number): ClaimRow[] {
@@ -179,12 +187,12 @@ export class JobQueries {
     return row?.log;
   }
 
-  /** Inserts a job row; `log` is its first log entries, as `encodeLogItems` gives them. */
-  insert(columns: JobColumns, log: string): void {
+  /** Inserts a job row; `log` is its first log entries, as `encodeLogItems` gives them. Returns its seq. */
+  insert(columns: JobColumns, log: string): number {
     const sql =
       'INSERT INTO jobs (root, id, type, status, priority, retry_until, after, created, updated, run_id, expires_after, parent, doc, log) ' +
       'VALUES (@root, @id, @type, @status, @priority, @retryUntil, @after, @created, @updated, @runId, @expiresAfter, @parent, @doc, @log)';
-    this.#statement(sql).run({ root: this.#root, ...columns, log });
+    return Number(this.#statement(sql).run({ root: this.#root, ...columns, log }).lastInsertRowid);
   }
 
   /**
@@ -217,9 +225,9 @@ export class JobQueries {
   }
 
   /** Deletes the job row; returns what it was, or undefined if there was none. */
-  delete(id: string): { type: string; status: JobStatus } | undefined {
-    const sql = 'DELETE FROM jobs WHERE root = ? AND id = ? RETURNING type, status';
-    return this.#statement(sql).get(this.#root, id) as { type: string; status: JobStatus } | undefined;
+  delete(id: string): { seq: number; type: string; status: JobStatus } | undefined {
+    const sql = 'DELETE FROM jobs WHERE root = ? AND id = ? RETURNING seq, type, status';
+    return this.#statement(sql).get(this.#root, id) as { seq: number; type: string; status: JobStatus } | undefined;
   }
 
   insertChain(id: string, status: ChainStatus, parent: string | null, encoded: { links: string; doc: string }): void {

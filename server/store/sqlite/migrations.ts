@@ -4,12 +4,16 @@
  * edited once released: a change to the schema is a new entry at the end of the list.
  */
 import type { Database } from 'better-sqlite3';
+import { searchWords } from '../search-words.ts';
+import { decodeDoc } from './row-codec.ts';
 
 export interface Migration {
   /** 1, 2, 3…: the `user_version` the database has once this migration ran. */
   version: number;
   description: string;
   sql: string;
+  /** What SQL cannot do, run after `sql` in the same transaction (filling a new index from the documents). */
+  run?: (db: Database) => void;
 }
 
 export const migrations: readonly Migration[] = [
@@ -117,6 +121,38 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX jobs_status ON jobs (root, type, status);
     `,
   },
+  {
+    version: 4,
+    description: 'job search (docs/PROTOCOL.md §7.17) and the list by priority',
+    // `job_text` holds each job's search words (server/store/search-words.ts) under the job
+    // row's seq. Contentless: the words are not stored twice, only indexed; `contentless_delete`
+    // lets a job's entry be replaced or removed by rowid. The words are computed in TypeScript
+    // (the same code the MongoDB store uses), hence `run` fills it for the jobs already there.
+    sql: `
+      CREATE VIRTUAL TABLE job_text USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
+      CREATE INDEX jobs_priority ON jobs (root, priority, created);
+    `,
+    run: (db) => {
+      const insert = db.prepare('INSERT INTO job_text (rowid, words) VALUES (?, ?)');
+      // Page by page: the connection cannot write while a statement still iterates.
+      const page = db.prepare('SELECT seq, doc FROM jobs WHERE seq > ? ORDER BY seq LIMIT 1000');
+      for (let last = 0; ; ) {
+        const rows = page.all(last) as { seq: number; doc: string }[];
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          let words: string[];
+          try {
+            words = searchWords(decodeDoc(row.doc));
+          } catch {
+            // A row that does not decode cannot be served either; it must not stop the upgrade.
+            continue;
+          }
+          if (words.length > 0) insert.run(row.seq, words.join(' '));
+        }
+        last = rows.at(-1)?.seq ?? last;
+      }
+    },
+  },
 ];
 
 /** The schema version this code writes; a file with a higher one came from a newer Cumulus. */
@@ -150,6 +186,7 @@ export function migrate(db: Database, list: readonly Migration[] = migrations): 
     for (const migration of list) {
       if (migration.version <= from) continue;
       db.exec(migration.sql);
+      migration.run?.(db);
       // PRAGMA takes no bound parameters; the version is a number from this file.
       db.pragma(`user_version = ${migration.version}`);
       applied.push(migration.version);

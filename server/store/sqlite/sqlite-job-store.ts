@@ -6,7 +6,7 @@ import type { JobDoc } from '../../../shared/job-doc.ts';
 import { createLogger, type Logger } from '../../logger.ts';
 import type {
   JobChange,
-  JobFilter,
+  JobQuery,
   JobStore,
   JobTransaction,
   ListOptions,
@@ -20,6 +20,7 @@ import { ChangeRecorder, collapseChanges } from '../change-collector.ts';
 import { CommitListeners } from '../commit-listeners.ts';
 import type { BatchObserver } from './group-commit.ts';
 import { JobQueries, type JobRow } from './job-queries.ts';
+import { compareRows, listsAfter, matchExpression, rowMatches } from './list-query.ts';
 import { withKeysInPlace } from '../job-changes.ts';
 import { decodeChain, decodeDoc, decodeLog } from './row-codec.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
@@ -123,30 +124,42 @@ export class SqliteJobStore implements JobStore, BatchObserver {
     return chains;
   }
 
-  async list(filter: JobFilter, options: ListOptions): Promise<StoredJob[]> {
+  async list(query: JobQuery, options: ListOptions): Promise<StoredJob[]> {
     this.#checkOpen();
     const limit = Math.max(0, Math.floor(options.limit));
-    const after = options.order === 'updated-desc' ? options.after : undefined;
-    if (filter.ids === undefined) {
-      return this.#reads.select(filter, options.order, limit, after).map((row) => decodeDoc(row.doc));
+    if (query.ids === undefined) {
+      return this.#reads.list(query, options.order, limit, options.after).map((row) => decodeDoc(row.doc));
     }
-    const rows: JobRow[] = [];
-    for (const id of new Set(filter.ids)) {
-      const row = this.#reads.get(id);
-      if (row === undefined) continue;
-      if (filter.types !== undefined && !filter.types.includes(row.type)) continue;
-      if (filter.statuses !== undefined && !filter.statuses.includes(row.status)) continue;
-      if (after !== undefined && !(row.updated < after.updated.getTime() || (row.updated === after.updated.getTime() && row.id < after.id))) continue;
-      rows.push(row);
+    const saved = query.text !== undefined && matchExpression(query.text) !== undefined;
+    let rows = this.#rowsOf(query);
+    const after = options.after;
+    if (after !== undefined && saved) {
+      const pivot = this.#reads.get(after.id);
+      rows = pivot === undefined ? [] : rows.filter((row) => row.seq < pivot.seq);
+    } else if (after !== undefined) {
+      rows = rows.filter((row) => listsAfter(row, after, options.order));
     }
-    const order =
-      options.order === 'updated-desc'
-        ? (a: JobRow, b: JobRow) => b.updated - a.updated || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
-        : (a: JobRow, b: JobRow) => a.created - b.created || a.seq - b.seq;
     return rows
-      .sort(order)
+      .sort((a, b) => compareRows(a, b, saved ? 'saved-desc' : options.order))
       .slice(0, limit)
       .map((row) => decodeDoc(row.doc));
+  }
+
+  async count(query: JobQuery): Promise<number> {
+    this.#checkOpen();
+    return query.ids === undefined ? this.#reads.count(query) : this.#rowsOf(query).length;
+  }
+
+  /** The rows of a query by ids. */
+  #rowsOf(query: JobQuery): JobRow[] {
+    const rows: JobRow[] = [];
+    for (const id of new Set(query.ids)) {
+      const row = this.#reads.get(id);
+      if (row === undefined || !rowMatches(row, query)) continue;
+      if (query.text !== undefined && !this.#reads.matchesText(row.seq, query.text)) continue;
+      rows.push(row);
+    }
+    return rows;
   }
 
   /**

@@ -22,6 +22,7 @@ import {
   jobColumns,
 } from './row-codec.ts';
 import { mergeChanges } from '../job-changes.ts';
+import { changesWords, searchWords } from '../search-words.ts';
 
 /**
  * An update not yet written: most updates are followed by a log entry for the same job
@@ -80,7 +81,7 @@ export class SqliteTransaction implements JobTransaction {
 
   async find(filter: JobFilter): Promise<StoredJob[]> {
     this.#check();
-    if (filter.ids === undefined) return this.#queries.select(filter, 'insertion').map((row) => decodeDoc(row.doc));
+    if (filter.ids === undefined) return this.#queries.select(filter).map((row) => decodeDoc(row.doc));
     return this.#rowsOf(filter.ids)
       .filter((row) => (filter.types?.includes(row.type) ?? true) && (filter.statuses?.includes(row.status) ?? true))
       .sort((a, b) => a.seq - b.seq)
@@ -89,7 +90,8 @@ export class SqliteTransaction implements JobTransaction {
 
   async insert(job: StoredJob, log: readonly JobLogEntry[]): Promise<void> {
     this.#check();
-    this.#queries.insert(jobColumns(job), encodeLogItems(log));
+    const seq = this.#queries.insert(jobColumns(job), encodeLogItems(log));
+    this.#queries.setWords(seq, searchWords(job));
     this.#queries.setDepends(job._id, job.depends);
     this.#recorder.record(job._id, job.type, null, job.status, job);
   }
@@ -107,6 +109,10 @@ export class SqliteTransaction implements JobTransaction {
     this.#held = { id, seq: row.seq, columns, changed, doc: encodeDoc(updated), type: updated.type, status: updated.status, log: [] };
     // `depends` is the truth; its table is a copy kept for `dependentsOf` and promotion.
     if (Object.hasOwn(changes, 'depends')) this.#queries.setDepends(id, updated.depends ?? []);
+    if (changesWords(Object.keys(changes))) {
+      const words = searchWords(updated);
+      if (words.join(' ') !== searchWords(job).join(' ')) this.#queries.setWords(row.seq, words);
+    }
     this.#recorder.record(id, updated.type, job.status, updated.status, updated);
     return true;
   }
@@ -139,6 +145,7 @@ export class SqliteTransaction implements JobTransaction {
       if (gone === undefined) continue;
       // Only its own pending rows go: jobs waiting on it keep waiting (docs/PROTOCOL.md §3.6).
       this.#queries.setDepends(id, []);
+      this.#queries.unindexWords(gone.seq);
       this.#recorder.record(id, gone.type, gone.status, null);
       removed += 1;
     }
