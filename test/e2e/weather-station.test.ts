@@ -148,11 +148,59 @@ describe('Weather Station', () => {
     resultOf(await client.call('queue_jobSaveMany', [docs]));
     const page = await open(t, server, '/#/jobs?type=paged');
     await rows(page, 100);
-    await page.getByRole('button', { name: 'Show 50 older jobs' }).click();
-    await page.getByText('No older jobs.').waitFor();
+    await page.getByRole('button', { name: 'Show 50 more jobs' }).click();
+    await page.getByText('No more jobs.').waitFor();
     await rows(page, 130);
     const shown = await page.locator('tr[data-job]').evaluateAll((elements) => elements.map((element) => element.getAttribute('data-job')));
     assert.equal(new Set(shown).size, 130, 'every job once');
+  });
+
+  it('searches jobs by a word in their data, sorts by priority, and acts on a selection and on the matches', async (t) => {
+    const server = await startTestServer();
+    t.after(() => server.stop());
+    const client = await RawDdpClient.connect(server.url, { timeoutMs: 10_000, autoPong: true });
+    t.after(() => client.close());
+    const docs = Array.from({ length: 40 }, (_, n) => new Job('queue', 'invoice', { customer: n < 3 ? 'Zanzibar Spices' : `customer ${n}` }).doc);
+    const ids = resultOf(await client.call('queue_jobSaveMany', [docs])) as string[];
+    const urgent = resultOf(await client.call('queue_jobSave', [new Job('queue', 'invoice', { customer: 'Acme' }).priority('critical').doc, {}])) as string;
+    const page = await open(t, server, '/#/jobs');
+    await rows(page, 41);
+
+    const search = page.getByRole('searchbox', { name: 'Search' });
+    await search.fill('zanzib');
+    await rows(page, 3);
+    assert.match(page.url(), /q=zanzib/, 'the search is in the URL');
+    const found = await page.locator('tr[data-job]').evaluateAll((elements) => elements.map((element) => element.getAttribute('data-job')));
+    assert.deepEqual([...found].sort(), ids.slice(0, 3).sort());
+
+    // Pause two of the three through the selection.
+    await page.getByRole('checkbox', { name: `Select job ${ids[0]}` }).check();
+    await page.getByRole('checkbox', { name: `Select job ${ids[1]}` }).check();
+    const chosen = page.getByRole('form', { name: 'Action on the selected jobs' });
+    await chosen.getByLabel('The 2 jobs selected:').selectOption('pause');
+    await chosen.getByRole('button', { name: 'Apply to the selection' }).click();
+    await chosen.getByRole('status').filter({ hasText: 'pause: done' }).waitFor();
+    const afterPause = resultOf(await client.call('queue_getJob', [ids.slice(0, 3)])) as JobDoc[];
+    assert.deepEqual(Object.fromEntries(afterPause.map((job) => [job._id, job.status])), { [ids[0] as string]: 'paused', [ids[1] as string]: 'paused', [ids[2] as string]: 'ready' });
+    // The search's list is read again: the paused jobs show as paused without a reload.
+    await waitFor(async () => (await page.locator('tr[data-job] .status-paused').count()) === 2, { timeoutMs: 10_000, description: 'two paused rows' });
+
+    // Cancel everything the search matches, confirmed with its count.
+    page.once('dialog', (dialog) => {
+      assert.equal(dialog.message(), 'cancel 3 jobs (every type, every status, matching “zanzib”)? This cannot be undone.');
+      void dialog.accept();
+    });
+    const bulk = page.getByRole('form', { name: 'Action on every job of this filter' });
+    await bulk.getByLabel('Every job of this filter:').selectOption('cancel');
+    await bulk.getByRole('button', { name: /Apply to every type/ }).click();
+    await bulk.getByRole('status').filter({ hasText: 'cancel: 3 jobs changed.' }).waitFor();
+    const cancelled = resultOf(await client.call('queue_getJob', [ids])) as JobDoc[];
+    assert.equal(cancelled.filter((job) => job.status === 'cancelled').length, 3);
+
+    // Sorted by priority, the critical job comes first.
+    await search.fill('');
+    await page.getByLabel('Sort by').selectOption('priority');
+    await page.locator('tr[data-job]').first().and(page.locator(`tr[data-job="${urgent}"]`)).waitFor();
   });
 
   it("asks for a token, lets a worker's token read, and refuses it the actions", async (t) => {

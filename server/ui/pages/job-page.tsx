@@ -11,7 +11,7 @@ import { TimeAgo } from '../components/time-ago.tsx';
 import { DdpError, type DdpConnection } from '../ddp/ddp-connection.ts';
 import { absoluteTime, isNever } from '../format.ts';
 import { useDocuments, useSubscription, useTicker } from '../hooks.ts';
-import { Progress } from './jobs.tsx';
+import { Progress } from '../components/job-table.tsx';
 
 interface LogEntry {
   time: Date;
