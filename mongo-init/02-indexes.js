@@ -29,10 +29,12 @@ const indexes = [
   { collection: 'jobs', name: 'words', keys: { _words: 1, _seq: -1 } },
   // chainsOf: the chains a job's handler submitted.
   { collection: 'chains', name: 'parent', keys: { parent: 1, _seq: 1 } },
+  // analytics: a resolution's periods by start.
+  { collection: 'analytics', name: 'period', keys: { resolution: 1, at: 1 } },
 ];
 
 for (const root of roots) {
-  for (const collection of ['jobs', 'chains']) {
+  for (const collection of ['jobs', 'chains', 'analytics']) {
     if (!db.getCollectionNames().includes(`${root}.${collection}`)) db.createCollection(`${root}.${collection}`);
   }
   db.runCommand({ collMod: `${root}.jobs`, changeStreamPreAndPostImages: { enabled: true } });

@@ -32,6 +32,7 @@ export interface Config {
   allowedOrigins: string[];
   /** Backstop promotion pass period (ms). */
   promoteIntervalMs: number;
+  analyticsFlushMs: number;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   maxMessageBytes: number;
@@ -104,6 +105,10 @@ export const variables = {
     default: String(schedulerDefaults.promoteIntervalMs),
     help: 'backstop promotion and lease-expiry pass',
   },
+  CUMULUS_ANALYTICS_FLUSH_MS: {
+    default: '5000',
+    help: 'how often the analytics counted in memory are written to the store (a crash loses at most this much of them)',
+  },
   CUMULUS_HEARTBEAT_MS: { default: String(ddpServerDefaults.heartbeatIntervalMs), help: 'DDP heartbeat interval and timeout' },
   CUMULUS_MAX_MESSAGE_BYTES: {
     default: String(ddpServerDefaults.maxMessageBytes),
@@ -158,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokens: parseTokens(read('CUMULUS_TOKENS')),
     allowedOrigins: parse('CUMULUS_ALLOWED_ORIGINS', z.array(z.url()), splitList(read('CUMULUS_ALLOWED_ORIGINS'))),
     promoteIntervalMs: parse('CUMULUS_PROMOTE_INTERVAL_MS', integer(10, 86_400_000)),
+    analyticsFlushMs: parse('CUMULUS_ANALYTICS_FLUSH_MS', integer(50, 600_000)),
     heartbeatIntervalMs: heartbeat,
     heartbeatTimeoutMs: heartbeat,
     maxMessageBytes: parse('CUMULUS_MAX_MESSAGE_BYTES', integer(1024, 1024 * 1024 * 1024)),

@@ -54,6 +54,11 @@ export function workersCollectionName(root: string): string {
   return `${root}.workers`;
 }
 
+/** The analytics of a root (per type and minute or hour) travel in this DDP collection. */
+export function analyticsCollectionName(root: string): string {
+  return `${root}.analytics`;
+}
+
 /** Queue statistics of a root travel in this DDP collection. */
 export function statsCollectionName(root: string): string {
   return `${root}.stats`;

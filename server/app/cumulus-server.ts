@@ -20,6 +20,8 @@ import { registerJobsPublication } from '../publications/jobs-publication.ts';
 import { LiveJobs } from '../publications/live-jobs.ts';
 import { LiveStats } from '../publications/live-stats.ts';
 import { registerStatsPublication } from '../publications/stats-publication.ts';
+import { registerAnalyticsPublication } from '../publications/analytics-publication.ts';
+import { AnalyticsRecorder } from '../analytics/analytics-recorder.ts';
 import { registerWorkersPublication } from '../publications/workers-publication.ts';
 import type { JobStore } from '../store/job-store.ts';
 import { openStores, type StoreOpener } from '../store/open-store.ts';
@@ -102,6 +104,10 @@ async function start(config: Config, deps: ServerDeps, teardown: Teardown): Prom
     registerStatsPublication(ddp, { root, auth, stats });
     registerJobPublication(ddp, { root, auth, store, feed, logger: rootLogger, throttleMs: config.publications.throttleMs });
     registerWorkersPublication(ddp, { root, auth, workers: runtime.ctx.workers, claims: runtime.ctx.claims, refreshMs: 1000 });
+    const recorder = new AnalyticsRecorder({ store, feed, clock: runtime.ctx.clock, logger: rootLogger, flushMs: config.analyticsFlushMs });
+    await recorder.start();
+    teardown.add(`the analytics of ${root}`, () => recorder.close());
+    registerAnalyticsPublication(ddp, { root, auth, recorder, clock: runtime.ctx.clock });
     runtimes.push(runtime);
   }
   // Claims are bound to connections: each root learns of every connection, and of its end.

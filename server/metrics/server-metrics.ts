@@ -9,6 +9,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobFeed } from '../feed/job-feed.ts';
+import { RunTracker } from '../analytics/run-events.ts';
 import type { JobStore } from '../store/job-store.ts';
 
 /** Seconds: from a fraction of a millisecond (a claim) to tens of seconds (a long wait). */
@@ -114,28 +115,17 @@ export class ServerMetrics {
    */
   watchCollection(collection: string, store: JobStore, feed: JobFeed, workers: () => number): () => void {
     this.#roots.set(collection, { store, workers });
-    // When each running job was claimed, to time its run; only running jobs are kept.
-    const claimedAt = new Map<string, number>();
+    const runs = new RunTracker();
     const unsubscribe = feed.subscribe('metrics', (changes) => {
-      for (const change of changes) {
-        if (change.status === change.previousStatus) continue;
-        const labels = { collection, type: change.type };
-        if (change.status === 'completed') this.#completed.inc(labels);
-        else if (change.status === 'failed') this.#failed.inc(labels);
-        else if (change.status === 'waiting' && change.previousStatus === 'running') this.#retried.inc(labels);
-        if (change.status === 'running' && change.doc !== undefined) {
-          const claimed = change.doc.updated.getTime();
-          claimedAt.set(change.id, claimed);
-          this.#waitSeconds.observe(labels, Math.max(0, claimed - change.doc.after.getTime()) / 1000);
-        } else if (change.previousStatus === 'running') {
-          const claimed = claimedAt.get(change.id);
-          claimedAt.delete(change.id);
-          const ended = change.status === 'completed' || change.status === 'failed' || change.status === 'waiting';
-          if (claimed !== undefined && ended && change.doc !== undefined) {
-            const outcome = change.status === 'completed' ? 'completed' : 'failed';
-            this.#runSeconds.observe({ ...labels, outcome }, Math.max(0, change.doc.updated.getTime() - claimed) / 1000);
-          }
+      for (const event of runs.events(changes)) {
+        const labels = { collection, type: event.type };
+        if (event.kind === 'started') {
+          this.#waitSeconds.observe(labels, event.waitMs / 1000);
+          continue;
         }
+        const counter = event.kind === 'completed' ? this.#completed : event.kind === 'failed' ? this.#failed : this.#retried;
+        counter.inc(labels);
+        if (event.runMs !== undefined) this.#runSeconds.observe({ ...labels, outcome: event.kind === 'completed' ? 'completed' : 'failed' }, event.runMs / 1000);
       }
     });
     return () => {

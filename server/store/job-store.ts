@@ -3,6 +3,7 @@
  * `server/jobs/` are written once against it; each backend (SQLite, MongoDB) implements it
  * and passes the same conformance suite.
  */
+import type { AnalyticsPeriod, AnalyticsResolution } from '../../shared/analytics.ts';
 import type { ChainLinkSpec, ChainOutcome, ChainStatus } from '../../shared/chains.ts';
 import type { JobStatus } from '../../shared/constants.ts';
 import type { JobDoc, JobLogEntry } from '../../shared/job-doc.ts';
@@ -70,6 +71,8 @@ export interface JobChange {
   previousStatus: JobStatus | null;
   /** The chain the job is a link of, if any. */
   chainId?: string;
+  /** Another server's commit (MongoDB), told so that what counts commits counts each once across servers. */
+  foreign?: true;
   /**
    * The job as the change left it (undefined when it was removed, or when only its log grew):
    * what live queries need to apply the change without reading the store again. Never mutate it.
@@ -139,6 +142,10 @@ export interface JobTransaction {
   removeChain(id: string): Promise<boolean>;
   /** The chains submitted by the handler of job `parent`, optionally only in these statuses. */
   chainsOf(parent: string, statuses?: readonly ChainStatus[]): Promise<StoredChain[]>;
+  /** Adds counts to the analytics of each type's period, making the period when it has none (§7.18). */
+  addAnalytics(periods: readonly AnalyticsPeriod[]): Promise<void>;
+  /** Removes the analytics periods of a resolution that started before `before`. */
+  pruneAnalytics(resolution: AnalyticsResolution, before: Date): Promise<void>;
 }
 
 export interface ReadOptions {
@@ -194,6 +201,8 @@ export interface JobStore {
   transaction<T>(work: (tx: JobTransaction) => Promise<T>): Promise<T>;
   /** Committed jobs by id, in no particular order; missing ids are skipped. */
   getJobs(ids: readonly string[], options?: ReadOptions): Promise<JobDoc[]>;
+  /** Committed analytics periods of a resolution that started at or after `since`, in no particular order. */
+  readAnalytics(resolution: AnalyticsResolution, since: Date): Promise<AnalyticsPeriod[]>;
   /** Committed chains by id, in no particular order; missing ids are skipped. */
   getChains(ids: readonly string[]): Promise<StoredChain[]>;
   list(query: JobQuery, options: ListOptions): Promise<StoredJob[]>;

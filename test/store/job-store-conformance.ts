@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { foreverDate } from '../../shared/constants.ts';
 import type { JobChange, JobStore, JobTransaction, StoredChain, StoredJob } from '../../server/store/job-store.ts';
+import { emptyCounts } from '../../shared/analytics.ts';
 import { makeJob, makeLogEntry } from '../helpers/job-fixtures.ts';
 
 export interface OpenedTestStore {
@@ -693,6 +694,38 @@ export function describeJobStoreConformance(name: string, open: () => Promise<Op
         const byIds = await store.list({ text: 'blue', ids: idsOf(jobs) }, { limit: 10, order: 'updated-desc', after: { id: 'match-3' } });
         assert.deepEqual(idsOf(byIds), ['match-2', 'match-1']);
         assert.deepEqual(await store.list({ text: 'blue' }, { limit: 10, order: 'updated-desc', after: { id: 'gone' } }), []);
+      });
+    });
+
+    describe('analytics', () => {
+      it('adds counts into periods, reads them from a start, and prunes the old ones', async () => {
+        const period = (type: string, minute: number, completed: number, bucket: number) => {
+          const counts = emptyCounts();
+          counts.runTimes[bucket] = completed;
+          return { ...counts, completed, failed: 1, retried: 2, runTimeTotalMs: completed * 10, type, resolution: 'minute' as const, at: at(minute * 60) };
+        };
+        await store.transaction((tx) => tx.addAnalytics([period('a', 1, 3, 2), period('b', 1, 1, 0)]));
+        await store.transaction((tx) => tx.addAnalytics([period('a', 1, 2, 4), period('a', 2, 5, 2)]));
+        await store.transaction((tx) => tx.addAnalytics([{ ...period('a', 1, 7, 1), resolution: 'hour' }]));
+        const read = async (since: Date) =>
+          (await store.readAnalytics('minute', since))
+            .map(({ type, at: start, completed, failed, retried, runTimes, runTimeTotalMs }) => ({ type, start: start.getTime(), completed, failed, retried, runTimes, runTimeTotalMs }))
+            .sort((x, y) => x.start - y.start || x.type.localeCompare(y.type));
+        const buckets = (entries: Record<number, number>) => {
+          const runTimes = emptyCounts().runTimes;
+          for (const [index, count] of Object.entries(entries)) runTimes[Number(index)] = count;
+          return runTimes;
+        };
+        assert.deepEqual(await read(at(0)), [
+          { type: 'a', start: at(60).getTime(), completed: 5, failed: 2, retried: 4, runTimes: buckets({ 2: 3, 4: 2 }), runTimeTotalMs: 50 },
+          { type: 'b', start: at(60).getTime(), completed: 1, failed: 1, retried: 2, runTimes: buckets({ 0: 1 }), runTimeTotalMs: 10 },
+          { type: 'a', start: at(120).getTime(), completed: 5, failed: 1, retried: 2, runTimes: buckets({ 2: 5 }), runTimeTotalMs: 50 },
+        ]);
+        assert.deepEqual((await read(at(120))).map((row) => row.start), [at(120).getTime()]);
+        assert.deepEqual((await store.readAnalytics('hour', at(0))).map((row) => row.completed), [7]);
+        await store.transaction((tx) => tx.pruneAnalytics('minute', at(120)));
+        assert.deepEqual((await read(at(0))).map((row) => row.start), [at(120).getTime()]);
+        assert.equal((await store.readAnalytics('hour', at(0))).length, 1, 'another resolution is left alone');
       });
     });
 

@@ -10,7 +10,7 @@ import type { Document } from 'mongodb';
 
 export interface IndexSpec {
   /** The collection within the root: `jobs` or `chains`. */
-  collection: 'jobs' | 'chains';
+  collection: 'jobs' | 'chains' | 'analytics';
   name: string;
   keys: Document;
   partialFilterExpression?: Document;
@@ -40,4 +40,6 @@ export const rootIndexes: readonly IndexSpec[] = [
   { collection: 'jobs', name: 'words', keys: { _words: 1, _seq: -1 } },
   // chainsOf: the chains a job's handler submitted.
   { collection: 'chains', name: 'parent', keys: { parent: 1, _seq: 1 } },
+  // readAnalytics and pruneAnalytics: a resolution's periods by start.
+  { collection: 'analytics', name: 'period', keys: { resolution: 1, at: 1 } },
 ];

@@ -4,6 +4,7 @@
  * multi-document transactions grouped by the commit queue; this server's commits are told to
  * the listeners when they commit, other writers' through the change follower.
  */
+import type { AnalyticsPeriod, AnalyticsResolution } from '../../../shared/analytics.ts';
 import type { JobDoc } from '../../../shared/job-doc.ts';
 import { createLogger, type Logger } from '../../logger.ts';
 import type { ChangeRecorder } from '../change-collector.ts';
@@ -26,7 +27,7 @@ import { chainFromDocument, jobFromDocument, shapeProblem } from './job-document
 import type { ClientLike, CollectionLike, DbLike } from './mongo-api.ts';
 import { type CommitQueueOptions, isUnreachable, MongoCommitQueue } from './mongo-commit-queue.ts';
 import { StoreUnavailableError } from '../store-unavailable-error.ts';
-import { type MongoCollections, withoutLog } from './mongo-transaction.ts';
+import { analyticsFromDocument, type MongoCollections, withoutLog } from './mongo-transaction.ts';
 import { afterCursor, listSort, querySelector } from './list-query.ts';
 
 export interface MongoJobStoreOptions {
@@ -49,6 +50,7 @@ export class MongoJobStore implements JobStore {
   readonly root: string;
   readonly #jobs: CollectionLike;
   readonly #chains: CollectionLike;
+  readonly #analytics: CollectionLike;
   readonly #queue: MongoCommitQueue;
   readonly #follower: ChangeFollower | undefined;
   readonly #listeners: CommitListeners;
@@ -66,9 +68,11 @@ export class MongoJobStore implements JobStore {
     this.#listeners = new CommitListeners(root, this.#logger);
     this.#jobs = db.collection(`${root}.jobs`);
     this.#chains = db.collection(`${root}.chains`);
+    this.#analytics = db.collection(`${root}.analytics`);
     const collections: MongoCollections = {
       jobs: this.#jobs,
       chains: this.#chains,
+      analytics: this.#analytics,
       nextSeq: () => this.#nextSeq(),
       skipped: this.#skipped,
       skip: (id, problem) => this.#skip(id, problem),
@@ -85,7 +89,7 @@ export class MongoJobStore implements JobStore {
     if (options.followChanges !== false) {
       this.#follower = new ChangeFollower(this.#jobs, {
         ownSessions: this.#queue.ownSessions,
-        deliver: (changes) => this.#listeners.tell(this.#withoutStaleDocs(changes)),
+        deliver: (changes) => this.#listeners.tell(this.#withoutStaleDocs(changes).map((change) => ({ ...change, foreign: true }))),
         logger: this.#logger,
         images: options.changeStreamImages === true,
         ...(options.reopenDelayMs === undefined ? {} : { reopenDelayMs: options.reopenDelayMs }),
@@ -124,6 +128,13 @@ export class MongoJobStore implements JobStore {
       else this.#skip(doc._id, problem);
     }
     return jobs;
+  }
+
+  readAnalytics(resolution: AnalyticsResolution, since: Date): Promise<AnalyticsPeriod[]> {
+    return this.#read(async () => {
+      const docs = await this.#analytics.find({ resolution, at: { $gte: since } }).toArray();
+      return docs.map(analyticsFromDocument);
+    });
   }
 
   getChains(ids: readonly string[]): Promise<StoredChain[]> {

@@ -6,6 +6,7 @@
  * filter, so a compare-and-set is one round trip.
  */
 import type { Document } from 'mongodb';
+import { emptyCounts, type AnalyticsPeriod, type AnalyticsResolution } from '../../../shared/analytics.ts';
 import type { ChainStatus } from '../../../shared/chains.ts';
 import type { JobStatus } from '../../../shared/constants.ts';
 import { jobDocKeys, type JobLogEntry } from '../../../shared/job-doc.ts';
@@ -20,6 +21,7 @@ import { chainDocument, chainFromDocument, jobDocument, jobFromDocument, shapePr
 export interface MongoCollections {
   jobs: CollectionLike;
   chains: CollectionLike;
+  analytics: CollectionLike;
   /** The next insertion-order number (`_seq`). */
   nextSeq(): number;
   /** Documents that are not jobs, by id text: their ids as stored, left out of claims. */
@@ -195,6 +197,25 @@ export class MongoTransaction implements JobTransaction {
     return docs.map(chainFromDocument);
   }
 
+  async addAnalytics(periods: readonly AnalyticsPeriod[]): Promise<void> {
+    this.#check();
+    for (const { resolution, type, at, completed, failed, retried, runTimes, runTimeTotalMs } of periods) {
+      // Increments, so the counts of several servers add up whatever order they commit in.
+      const increments: Document = { completed, failed, retried, runTimeTotalMs };
+      for (const [index, count] of runTimes.entries()) if (count > 0) increments[`runTimes.${index}`] = count;
+      await this.#collections.analytics.updateOne(
+        { _id: `${resolution}|${at.getTime()}|${type}` },
+        { $set: { resolution, at, type }, $inc: increments },
+        { session: this.#session, upsert: true },
+      );
+    }
+  }
+
+  async pruneAnalytics(resolution: AnalyticsResolution, before: Date): Promise<void> {
+    this.#check();
+    await this.#collections.analytics.deleteMany({ resolution, at: { $lt: before } }, { session: this.#session });
+  }
+
   /**
    * The jobs matching `filter` in `sort` order, up to `limit`, leaving out documents that are
    * not jobs: those are reported once and excluded from later queries, so a bad document at
@@ -273,4 +294,25 @@ export function updateDocument(changes: Record<string, unknown>): Document | und
   if (Object.keys(set).length > 0) update.$set = set;
   if (Object.keys(unset).length > 0) update.$unset = unset;
   return Object.keys(update).length === 0 ? undefined : update;
+}
+
+/** A stored analytics period; its run-time buckets are kept as an object of indexes (`$inc` makes them so). */
+export function analyticsFromDocument(doc: Document): AnalyticsPeriod {
+  const counts = emptyCounts();
+  const buckets = (doc.runTimes ?? {}) as Record<string, unknown>;
+  for (const [index, count] of Object.entries(buckets)) {
+    const at = Number(index);
+    if (Number.isInteger(at) && at >= 0 && at < counts.runTimes.length && typeof count === 'number') counts.runTimes[at] = count;
+  }
+  const number = (value: unknown) => (typeof value === 'number' ? value : 0);
+  return {
+    ...counts,
+    completed: number(doc.completed),
+    failed: number(doc.failed),
+    retried: number(doc.retried),
+    runTimeTotalMs: number(doc.runTimeTotalMs),
+    type: String(doc.type),
+    resolution: doc.resolution === 'hour' ? 'hour' : 'minute',
+    at: doc.at instanceof Date ? doc.at : new Date(Number(doc.at)),
+  };
 }

@@ -104,7 +104,7 @@ export async function openMongoStoresOn(
  * previous status unknown), and creates the indexes. Answers whether the images are on.
  */
 async function prepareRoot(db: DbLike, root: string, logger: Logger): Promise<boolean> {
-  for (const name of [`${root}.jobs`, `${root}.chains`]) {
+  for (const name of [`${root}.jobs`, `${root}.chains`, `${root}.analytics`]) {
     try {
       await db.command({ create: name });
     } catch (error) {

@@ -4,6 +4,7 @@
  * committed data through the read-only connection's instance.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import type { AnalyticsResolution } from '../../../shared/analytics.ts';
 import type { ChainStatus } from '../../../shared/chains.ts';
 import type { JobStatus } from '../../../shared/constants.ts';
 import type { JobFilter, JobQuery, ListCursor, ListOrder } from '../job-store.ts';
@@ -251,6 +252,25 @@ export class JobQueries {
   chainsOf(parent: string): { status: ChainStatus; links: string; doc: string }[] {
     const sql = 'SELECT status, links, doc FROM chains WHERE root = ? AND parent = ? ORDER BY seq';
     return this.#statement(sql).all(this.#root, parent) as { status: ChainStatus; links: string; doc: string }[];
+  }
+
+  analyticsCounts(resolution: AnalyticsResolution, at: number, type: string): string | undefined {
+    const sql = 'SELECT counts FROM job_analytics WHERE root = ? AND resolution = ? AND at = ? AND type = ?';
+    return (this.#statement(sql).get(this.#root, resolution, at, type) as { counts: string } | undefined)?.counts;
+  }
+
+  writeAnalytics(resolution: AnalyticsResolution, at: number, type: string, counts: string): void {
+    const sql = 'INSERT OR REPLACE INTO job_analytics (root, resolution, at, type, counts) VALUES (?, ?, ?, ?, ?)';
+    this.#statement(sql).run(this.#root, resolution, at, type, counts);
+  }
+
+  pruneAnalytics(resolution: AnalyticsResolution, before: number): void {
+    this.#statement('DELETE FROM job_analytics WHERE root = ? AND resolution = ? AND at < ?').run(this.#root, resolution, before);
+  }
+
+  analytics(resolution: AnalyticsResolution, since: number): { at: number; type: string; counts: string }[] {
+    const sql = 'SELECT at, type, counts FROM job_analytics WHERE root = ? AND resolution = ? AND at >= ?';
+    return this.#statement(sql).all(this.#root, resolution, since) as { at: number; type: string; counts: string }[];
   }
 
   /** Makes the pending-dependency rows of `dependent` exactly `antecedents`. */

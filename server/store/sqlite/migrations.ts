@@ -123,7 +123,7 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 4,
-    description: 'job search (docs/PROTOCOL.md §7.17) and the list by priority',
+    description: 'job search and analytics (docs/PROTOCOL.md §7.17, §7.18), the list by priority',
     // `job_text` holds each job's search words (server/store/search-words.ts) under the job
     // row's seq. Contentless: the words are not stored twice, only indexed; `contentless_delete`
     // lets a job's entry be replaced or removed by rowid. The words are computed in TypeScript
@@ -131,6 +131,16 @@ export const migrations: readonly Migration[] = [
     sql: `
       CREATE VIRTUAL TABLE job_text USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
       CREATE INDEX jobs_priority ON jobs (root, priority, created);
+
+      -- One row per root, resolution, period start and type; counts is AnalyticsCounts as JSON.
+      CREATE TABLE job_analytics (
+        root TEXT NOT NULL,
+        resolution TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        PRIMARY KEY (root, resolution, at, type)
+      ) WITHOUT ROWID;
     `,
     run: (db) => {
       const insert = db.prepare('INSERT INTO job_text (rowid, words) VALUES (?, ?)');

@@ -2,6 +2,7 @@
  * `JobStore` for one collection root of a SQLite database. Several stores (roots) share the
  * database, hence its single writer and its group commit; each sees only its own rows.
  */
+import type { AnalyticsCounts, AnalyticsPeriod, AnalyticsResolution } from '../../../shared/analytics.ts';
 import type { JobDoc } from '../../../shared/job-doc.ts';
 import { createLogger, type Logger } from '../../logger.ts';
 import type {
@@ -112,6 +113,16 @@ export class SqliteJobStore implements JobStore, BatchObserver {
       jobs.push(job);
     }
     return jobs;
+  }
+
+  async readAnalytics(resolution: AnalyticsResolution, since: Date): Promise<AnalyticsPeriod[]> {
+    this.#checkOpen();
+    return this.#reads.analytics(resolution, since.getTime()).map(({ at, type, counts }) => ({
+      ...(JSON.parse(counts) as AnalyticsCounts),
+      type,
+      resolution,
+      at: new Date(at),
+    }));
   }
 
   async getChains(ids: readonly string[]): Promise<StoredChain[]> {

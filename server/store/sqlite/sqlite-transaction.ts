@@ -3,6 +3,7 @@
  * for this work. better-sqlite3 is synchronous, so every method has finished its SQL before it
  * returns; the promises are only there to honour the asynchronous contract.
  */
+import { addCounts, emptyCounts, type AnalyticsCounts, type AnalyticsPeriod, type AnalyticsResolution } from '../../../shared/analytics.ts';
 import type { JobStatus } from '../../../shared/constants.ts';
 import type { JobLogEntry } from '../../../shared/job-doc.ts';
 import type { ChainStatus } from '../../../shared/chains.ts';
@@ -235,6 +236,21 @@ export class SqliteTransaction implements JobTransaction {
       .chainsOf(parent)
       .filter((row) => statuses === undefined || statuses.includes(row.status))
       .map((row) => decodeChain(row));
+  }
+
+  async addAnalytics(periods: readonly AnalyticsPeriod[]): Promise<void> {
+    this.#check();
+    for (const { resolution, type, at, ...counts } of periods) {
+      const stored = this.#queries.analyticsCounts(resolution, at.getTime(), type);
+      const total = stored === undefined ? emptyCounts() : (JSON.parse(stored) as AnalyticsCounts);
+      addCounts(total, counts);
+      this.#queries.writeAnalytics(resolution, at.getTime(), type, JSON.stringify(total));
+    }
+  }
+
+  async pruneAnalytics(resolution: AnalyticsResolution, before: Date): Promise<void> {
+    this.#check();
+    this.#queries.pruneAnalytics(resolution, before.getTime());
   }
 
   #rowsOf(ids: readonly string[]): JobRow[] {
