@@ -51,8 +51,8 @@ describe('Weather Station', () => {
   const rows = (page: Page, count: number) =>
     waitFor(async () => (await page.locator('tr[data-job]').count()) === count, { timeoutMs: 10_000, description: `${count} rows` });
 
-  it('follows jobs live: counts, the list, a job page with its progress and log; actions reach the store', async (t) => {
-    const server = await startTestServer();
+  it('follows jobs live: counts, charts, the list, a job page with its progress and log; actions reach the store', async (t) => {
+    const server = await startTestServer({ CUMULUS_ANALYTICS_FLUSH_MS: '200' });
     t.after(() => server.stop());
     const client = await RawDdpClient.connect(server.url, { timeoutMs: 10_000, autoPong: true });
     t.after(() => client.close());
@@ -72,6 +72,10 @@ describe('Weather Station', () => {
     assert.equal(await total(page, 'completed').textContent(), '2');
     assert.equal(await total(page, 'failed').textContent(), '1');
     await page.getByRole('heading', { name: 'Needs attention' }).waitFor();
+    // The server's analytics of the last hour follow: two runs completed, one failed for good.
+    await shows(page.getByTestId('hour-completed'), '2');
+    await shows(page.getByTestId('hour-failed'), '1');
+    assert.equal(await page.locator('figure.chart canvas').count(), 4, 'throughput, run time, failure rate and backlog charts');
     const overview = join(screenshots, 'overview.png');
     await page.screenshot({ path: overview, fullPage: true });
     t.diagnostic(`overview screenshot: ${overview}`);

@@ -1,15 +1,18 @@
 /**
  * Overview of one collection root: counts by type and status (live from `<root>.stats`), the
- * types that need attention, and the backlog over the time this page has been open.
+ * last hour from the server's analytics (throughput, run time, failure rate), the types that
+ * need attention, and the backlog over the time this page has been open.
  */
-import { useEffect, useRef } from 'preact/hooks';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type uPlot from 'uplot';
+import { runTimeQuantile } from '../../../shared/analytics.ts';
 import { jobStatuses, type JobStatus } from '../../../shared/constants.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { TimeChart } from '../components/time-chart.tsx';
 import type { DdpConnection, Doc } from '../ddp/ddp-connection.ts';
 import { formatCount } from '../format.ts';
 import { useDocuments, useSubscription } from '../hooks.ts';
+import { AnalyticsCharts, formatRunTime, useHourAnalytics } from './overview-analytics.tsx';
 
 const byType = (a: Doc, b: Doc) => String(a._id).localeCompare(String(b._id));
 const count = (doc: Doc | undefined, status: JobStatus | 'total') => (typeof doc?.[status] === 'number' ? (doc[status] as number) : 0);
@@ -18,7 +21,9 @@ export function Overview({ connection, root }: { connection: DdpConnection; root
   const subscription = useSubscription(connection, `${root}.stats`, []);
   const types = useDocuments(connection, `${root}.stats`, byType);
   const totals = Object.fromEntries(jobStatuses.map((status) => [status, types.reduce((sum, doc) => sum + count(doc, status), 0)])) as Record<JobStatus, number>;
-  const problems = types.filter((doc) => count(doc, 'failed') > 0);
+  const hour = useHourAnalytics(connection, root);
+  const rising = (type: string) => hour.byType.get(type)?.failuresRising === true;
+  const problems = types.filter((doc) => count(doc, 'failed') > 0 || rising(doc._id));
 
   if (subscription.ready && types.length === 0) return <EmptyState root={root} />;
   return (
@@ -43,11 +48,13 @@ export function Overview({ connection, root }: { connection: DdpConnection; root
               <li key={doc._id}>
                 <span aria-hidden="true">⚠</span> <a href={`#/jobs?type=${encodeURIComponent(doc._id)}&status=failed`}>{doc._id}</a>: {formatCount(count(doc, 'failed'))} failed
                 {count(doc, 'ready') + count(doc, 'waiting') > 0 && `, ${formatCount(count(doc, 'ready') + count(doc, 'waiting'))} waiting to run`}
+                {rising(doc._id) && <strong>, failures rising in the last 15 minutes</strong>}
               </li>
             ))}
           </ul>
         </section>
       )}
+      <AnalyticsCharts byMinute={hour.byMinute} />
       <BacklogChart totals={totals} ready={subscription.ready} />
       <div class="table-scroll">
         <table>
@@ -61,6 +68,9 @@ export function Overview({ connection, root }: { connection: DdpConnection; root
                 </th>
               ))}
               <th scope="col">Total</th>
+              <th scope="col">Completed (1 h)</th>
+              <th scope="col">Failed (1 h)</th>
+              <th scope="col">p95 run (1 h)</th>
             </tr>
           </thead>
           <tbody>
@@ -75,6 +85,9 @@ export function Overview({ connection, root }: { connection: DdpConnection; root
                   </td>
                 ))}
                 <td class="number">{formatCount(count(doc, 'total'))}</td>
+                <td class="number">{formatCount(hour.byType.get(doc._id)?.completed ?? 0)}</td>
+                <td class="number">{formatCount((hour.byType.get(doc._id)?.failed ?? 0) + (hour.byType.get(doc._id)?.retried ?? 0))}</td>
+                <td class="number">{formatRunTime(runTimeQuantile(hour.byType.get(doc._id)?.runTimes ?? [], 0.95))}</td>
               </tr>
             ))}
           </tbody>
@@ -86,54 +99,40 @@ export function Overview({ connection, root }: { connection: DdpConnection; root
 
 /** Jobs waiting to run and running, sampled every 2 s while the page is open. */
 function BacklogChart({ totals, ready }: { totals: Record<JobStatus, number>; ready: boolean }) {
-  const element = useRef<HTMLDivElement>(null);
-  const chart = useRef<uPlot>();
-  const samples = useRef<[number[], number[], number[]]>([[], [], []]);
+  const [data, setData] = useState<uPlot.AlignedData>([[], [], []]);
   const latest = useRef(totals);
   latest.current = totals;
   // Counts not yet received are not zeros: no sample until they are.
   const counted = useRef(ready);
   counted.current = ready;
   useEffect(() => {
-    const target = element.current;
-    if (target === null) return undefined;
+    const samples: [number[], number[], number[]] = [[], [], []];
     const sample = () => {
       if (!counted.current) return;
-      const [times, backlog, running] = samples.current;
+      const [times, backlog, running] = samples;
       times.push(Date.now() / 1000);
       backlog.push(latest.current.waiting + latest.current.ready);
       running.push(latest.current.running);
       // Ten minutes at most.
-      if (times.length > 300) for (const series of samples.current) series.shift();
-      chart.current?.setData(samples.current);
+      if (times.length > 300) for (const series of samples) series.shift();
+      setData([[...times], [...backlog], [...running]]);
     };
-    chart.current = new uPlot(
-      {
-        width: Math.max(280, target.clientWidth),
-        height: 200,
-        // At least the last minute, so that the first samples do not stretch across years.
-        scales: { x: { time: true, range: (_chart, min, max) => [Math.min(min, max - 60), max] } },
-        series: [{}, { label: 'waiting + ready', stroke: '#2f6fb2', width: 2 }, { label: 'running', stroke: '#b26b2f', width: 2 }],
-        axes: [{}, { label: 'jobs' }],
-      },
-      samples.current,
-      target,
-    );
     sample();
     const timer = setInterval(sample, 2000);
-    const resize = new ResizeObserver(() => chart.current?.setSize({ width: Math.max(280, target.clientWidth), height: 200 }));
-    resize.observe(target);
-    return () => {
-      clearInterval(timer);
-      resize.disconnect();
-      chart.current?.destroy();
-    };
+    return () => clearInterval(timer);
   }, []);
   return (
-    <figure class="chart">
-      <figcaption>Backlog since this page was opened (every 2 s)</figcaption>
-      <div ref={element} role="img" aria-label="Chart of jobs waiting to run and running over time" />
-    </figure>
+    <TimeChart
+      caption="Backlog since this page was opened (every 2 s)"
+      description="Chart of jobs waiting to run and running over time"
+      yLabel="jobs"
+      series={[
+        { label: 'waiting + ready', stroke: '#2f6fb2' },
+        { label: 'running', stroke: '#b26b2f', dash: [6, 4] },
+      ]}
+      data={data}
+      minSpanS={60}
+    />
   );
 }
 
