@@ -4,7 +4,9 @@
  * For each size, a fresh server process (durable SQLite) is filled with that many ready jobs of
  * one type (`saveMany`, 1,000 per call), then one connection claims and completes jobs of that
  * type one at a time (`getWork` then `jobDone`, each awaited): the median time of the pair.
- * Then the same with that many jobs completed instead of waiting.
+ * Then the same with that many jobs completed instead of waiting, and the search (jobList
+ * with `text`, 50 per page) over them: a word one job holds, a word every job holds (its type),
+ * and the bulk-action count of the common word.
  */
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -49,8 +51,38 @@ function storeBytes(file: string): number {
   }, 0);
 }
 
+/** Median ms of `times` calls of `call`. */
+async function timed(times: number, call: () => Promise<unknown>): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i += 1) {
+    const started = performance.now();
+    await call();
+    samples.push(performance.now() - started);
+  }
+  return median(samples);
+}
+
+interface SearchTimes {
+  rare: number;
+  common: number;
+  count: number;
+}
+
+/** Search latency over the stored jobs (data `{n}`, type `scale`): one match, every job a match, and the count of all. */
+async function searchLatency(connection: CumulusConnection, count: number): Promise<SearchTimes> {
+  let probe = 0;
+  const rare = await timed(50, async () => {
+    probe = (probe + 7919) % count;
+    const found = await connection.call<unknown[]>('queue_jobList', { text: String(probe) }, { limit: 50 });
+    if (found.length === 0) throw new Error(`search found no job holding ${probe}`);
+  });
+  const common = await timed(50, () => connection.call('queue_jobList', { text: 'scale' }, { limit: 50 }));
+  const counted = await timed(5, () => connection.call('queue_jobBulk', 'remove', { text: 'scale' }, { dryRun: true }));
+  return { rare, common, count: counted };
+}
+
 /** One size: `count` jobs waiting, then the same number completed. */
-async function atSize(count: number, pairs: number, log: (line: string) => void): Promise<{ waiting: number; finished: number; rssMiB: number; bytesPerJob: number }> {
+async function atSize(count: number, pairs: number, log: (line: string) => void): Promise<{ waiting: number; finished: number; rssMiB: number; bytesPerJob: number; search: SearchTimes }> {
   const server = await startServerProcess();
   const connection = await connect(server.wsUrl, { setAsDefault: false, heartbeatMs: 0 });
   try {
@@ -74,7 +106,9 @@ async function atSize(count: number, pairs: number, log: (line: string) => void)
     await fill(connection, 'fresh', pairs, log);
     const finished = await claimAndDone(connection, 'fresh', pairs);
     log(`  ${count} jobs: claim+done ${waiting.toFixed(2)} ms waiting, ${finished.toFixed(2)} ms finished; RSS ${rssMiB.toFixed(0)} MiB; ${bytesPerJob.toFixed(0)} B/job`);
-    return { waiting, finished, rssMiB, bytesPerJob };
+    const search = await searchLatency(connection, count);
+    log(`  ${count} jobs: search ${search.rare.toFixed(2)} ms one match, ${search.common.toFixed(2)} ms all match (first 50); count of all ${search.count.toFixed(0)} ms`);
+    return { waiting, finished, rssMiB, bytesPerJob, search };
   } finally {
     await connection.close();
     await server.stop();
@@ -93,5 +127,8 @@ export async function benchScale(sizes: { small: number; large: number; pairs: n
     { name: `ratio ${k(sizes.large)} finished / ${k(sizes.small)} waiting`, unit: 'ratio', value: large.finished / small.waiting },
     { name: `server RSS with ${k(sizes.large)} jobs stored`, unit: 'MiB', value: large.rssMiB },
     { name: 'store size per small job', unit: 'bytes', value: large.bytesPerJob },
+    { name: `search, one match among ${k(sizes.large)} jobs`, unit: 'ms', value: large.search.rare },
+    { name: `search, every job a match, first page of ${k(sizes.large)}`, unit: 'ms', value: large.search.common },
+    { name: `count of a search matching ${k(sizes.large)} jobs (bulk dry run)`, unit: 'ms', value: large.search.count },
   ];
 }

@@ -225,9 +225,10 @@ describe('checkpoints of a SQLite file', () => {
       assert.equal(checkpointer.catchUps, 1);
       // The thread copied nothing; the writer's catch-up did.
       assert.equal(jobsInDatabaseFileAlone(), 1);
-      // And the next commit starts the log over: it holds that commit's pages only.
+      // And the next commit starts the log over: it holds that commit's pages only (the row, its
+      // indexes and the search index: a dozen or so, where the long log held over 64).
       await new SqliteJobStore(database, 'queue', async () => {}).transaction((tx) => tx.insert(makeJob(), []));
-      assert.ok(framesInLog() < 10, `the log holds ${framesInLog()} frames`);
+      assert.ok(framesInLog() < 20, `the log holds ${framesInLog()} frames`);
     } finally {
       await checkpointer.close();
       await database.close();

@@ -27,7 +27,7 @@ describe('mongo-init scripts', () => {
     };
     vm.runInNewContext(script('02-indexes.js'), { db, print: () => undefined, process: { env: { CUMULUS_COLLECTIONS: 'queue, mail' } } });
 
-    assert.deepEqual(collections.sort(), ['mail.chains', 'mail.jobs', 'queue.chains', 'queue.jobs']);
+    assert.deepEqual(collections.sort(), ['mail.analytics', 'mail.chains', 'mail.jobs', 'queue.analytics', 'queue.chains', 'queue.jobs']);
     assert.equal(
       JSON.stringify(commands),
       JSON.stringify([
