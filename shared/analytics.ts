@@ -4,8 +4,6 @@
  * retried, and their run times in fixed histogram buckets — mergeable by adding, so servers and
  * minutes combine without losing the percentiles' meaning.
  */
-import { z } from 'zod';
-
 /** Upper bounds of the run-time buckets, in ms; a last bucket holds the longer runs. */
 export const runTimeBucketsMs = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000] as const;
 
@@ -70,12 +68,3 @@ export function addCounts(into: AnalyticsCounts, more: AnalyticsCounts): void {
   into.runTimeTotalMs += more.runTimeTotalMs;
   for (const [index, count] of more.runTimes.entries()) into.runTimes[index] = (into.runTimes[index] ?? 0) + count;
 }
-
-/** Parameters of `<root>.analytics`: the resolution and how far back, in periods of it. */
-export const analyticsParams = z
-  .strictObject({
-    resolution: z.enum(['minute', 'hour']).optional(),
-    /** Minutes (≤ 1440) or hours (≤ 720) back from now; 60 minutes or 48 hours by default. */
-    periods: z.number().int().min(1).max(1440).optional(),
-  })
-  .refine((params) => params.resolution !== 'hour' || (params.periods ?? 0) <= 720, { message: 'at most 720 hours' });

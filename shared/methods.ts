@@ -75,8 +75,7 @@ const jobSelection = z.strictObject({
 export const jobListLimit = { default: 50, max: 100 } as const;
 
 /** The orders of jobList (a search lists newest saved first whatever the order). */
-export const jobListOrders = ['updated-desc', 'created-desc', 'priority'] as const;
-export type JobListOrder = (typeof jobListOrders)[number];
+const jobListOrders = ['updated-desc', 'created-desc', 'priority'] as const;
 
 /** The last job of a page: its id, and the fields the order sorts on. */
 const listCursor = z.strictObject({ id, updated: z.date().optional(), created: z.date().optional(), priority: z.number().optional() });

@@ -1,7 +1,7 @@
 /**
  * The publications Cumulus offers each collection root, and their parameters. Documents of
  * `<root>.jobs` are job documents (without log and failures); `<root>.stats` has one document
- * per job type with a count per status.
+ * per job type with a count per status; `<root>.analytics` has one per type and period (§7.18).
  */
 import { z } from 'zod';
 import { jobStatus, id } from './schemas.ts';
@@ -16,3 +16,12 @@ export const jobsFilter = z.strictObject({
   limit: z.number().int().min(1).max(jobsPublicationLimit.max).optional(),
 });
 export type JobsFilter = z.output<typeof jobsFilter>;
+
+/** Parameters of `<root>.analytics`: the resolution and how far back, in periods of it. */
+export const analyticsParams = z
+  .strictObject({
+    resolution: z.enum(['minute', 'hour']).optional(),
+    /** Minutes (≤ 1440) or hours (≤ 720) back from now; 60 minutes or 48 hours by default. */
+    periods: z.number().int().min(1).max(1440).optional(),
+  })
+  .refine((params) => params.resolution !== 'hour' || (params.periods ?? 0) <= 720, { message: 'at most 720 hours' });

@@ -6,26 +6,19 @@
  * one, so a page costs the same at the millionth job as at the first. Writes nothing.
  */
 import { matchFailed } from '../../shared/errors.ts';
-import { jobListLimit, type JobListOrder, type MethodParams } from '../../shared/methods.ts';
+import { jobListLimit, type MethodParams } from '../../shared/methods.ts';
 import type { JobDoc } from '../../shared/job-doc.ts';
-import type { JobQuery, ListCursor } from '../store/job-store.ts';
+import { missingCursorKeys, type JobQuery } from '../store/job-store.ts';
 import { queryWords } from '../store/search-words.ts';
 import type { JobContext } from './context.ts';
 import { forClient } from './job-docs.ts';
-
-/** The fields of the last job that each order's next page needs. */
-const cursorKeys: Record<JobListOrder, readonly (keyof ListCursor)[]> = {
-  'updated-desc': ['updated'],
-  'created-desc': ['created'],
-  priority: ['priority', 'created'],
-};
 
 export async function jobList(ctx: JobContext, [filter, options = {}]: MethodParams<'jobList'>): Promise<JobDoc[]> {
   const query = jobQuery(filter);
   const order = options.order ?? 'updated-desc';
   const after = options.after;
   if (after !== undefined && query.text === undefined) {
-    const missing = cursorKeys[order].filter((key) => after[key] === undefined);
+    const missing = missingCursorKeys(order, after);
     if (missing.length > 0) throw matchFailed(`options.after: a page in ${order} order starts after a job's id and ${missing.join(' and ')}`);
   }
   const jobs = await ctx.store.list(query, { limit: options.limit ?? jobListLimit.default, order, ...(after === undefined ? {} : { after }) });

@@ -3,14 +3,15 @@
  * window back from now, one document per type and period, sent again where they changed after
  * each write of the recorder (every few seconds); periods leaving the window are removed.
  */
-import { analyticsParams, resolutionMs } from '../../shared/analytics.ts';
+import { resolutionMs } from '../../shared/analytics.ts';
+import { analyticsParams } from '../../shared/publications.ts';
 import { analyticsCollectionName } from '../../shared/constants.ts';
 import { matchFailed, notAuthorized } from '../../shared/errors.ts';
 import type { AnalyticsRecorder } from '../analytics/analytics-recorder.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { DdpServer } from '../ddp/index.ts';
 import type { Clock } from '../jobs/context.ts';
-import { type Fields, fieldDiff } from './field-diff.ts';
+import { type Fields, sendSnapshot } from './field-diff.ts';
 
 export interface AnalyticsPublicationDeps {
   root: string;
@@ -35,20 +36,7 @@ export function registerAnalyticsPublication(ddp: DdpServer, deps: AnalyticsPubl
       for (const { type, at, completed, failed, retried, runTimes, runTimeTotalMs } of deps.recorder.periods(resolution, since)) {
         current.set(`${at.getTime()}|${type}`, { type, resolution, at, completed, failed, retried, runTimes, runTimeTotalMs });
       }
-      for (const [id, fields] of current) {
-        const before = published.get(id);
-        if (before === undefined) sub.added(collection, id, fields);
-        else {
-          const diff = fieldDiff(before, fields);
-          if (diff !== undefined) sub.changed(collection, id, diff);
-        }
-        published.set(id, fields);
-      }
-      for (const id of [...published.keys()]) {
-        if (current.has(id)) continue;
-        sub.removed(collection, id);
-        published.delete(id);
-      }
+      sendSnapshot(sub, collection, published, current);
     };
     refresh();
     sub.onStop(deps.recorder.onUpdate(refresh));

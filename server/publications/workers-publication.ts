@@ -10,7 +10,7 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import type { DdpServer } from '../ddp/index.ts';
 import type { ClaimTracker } from '../jobs/claim-tracker.ts';
 import type { WorkerRegistry } from '../jobs/worker-registry.ts';
-import { type Fields, fieldDiff } from './field-diff.ts';
+import { type Fields, sendSnapshot } from './field-diff.ts';
 
 export interface WorkersPublicationDeps {
   root: string;
@@ -38,20 +38,7 @@ export function registerWorkersPublication(ddp: DdpServer, deps: WorkersPublicat
           since: worker.since,
         });
       }
-      for (const [id, fields] of current) {
-        const before = published.get(id);
-        if (before === undefined) sub.added(collection, id, fields);
-        else {
-          const diff = fieldDiff(before, fields);
-          if (diff !== undefined) sub.changed(collection, id, diff);
-        }
-        published.set(id, fields);
-      }
-      for (const id of [...published.keys()]) {
-        if (current.has(id)) continue;
-        sub.removed(collection, id);
-        published.delete(id);
-      }
+      sendSnapshot(sub, collection, published, current);
     };
     refresh();
     const timer = setInterval(refresh, deps.refreshMs);

@@ -173,6 +173,25 @@ export interface ListCursor {
   priority?: number;
 }
 
+/** The sort keys a cursor must carry besides its id, per order (`created-asc` is not paged). */
+const cursorKeys: Record<Exclude<ListOrder, 'created-asc'>, readonly (keyof ListCursor)[]> = {
+  'updated-desc': ['updated'],
+  'created-desc': ['created'],
+  priority: ['priority', 'created'],
+};
+
+/** The keys `order` sorts on that `cursor` lacks; a TypeError for an order that is not paged. */
+export function missingCursorKeys(order: ListOrder, cursor: ListCursor): (keyof ListCursor)[] {
+  if (order === 'created-asc') throw new TypeError('pages after a job are not offered in created-asc order');
+  return cursorKeys[order].filter((key) => cursor[key] === undefined);
+}
+
+/** A TypeError naming the keys `cursor` lacks for `order`, if any: the stores' own check of `after`. */
+export function assertCursorKeys(order: ListOrder, cursor: ListCursor): void {
+  const missing = missingCursorKeys(order, cursor);
+  if (missing.length > 0) throw new TypeError(`a page after a job in ${order} order needs its ${missing.join(' and ')}`);
+}
+
 export interface ListOptions {
   limit: number;
   order: ListOrder;

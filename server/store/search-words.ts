@@ -9,15 +9,15 @@ import type { StoredJob } from './job-store.ts';
 /** Longest word kept; the rest of a longer one is not searchable (a search for its start still finds it). */
 const maxWordLength = 64;
 /** Most words kept per job, so a huge payload costs the index a bounded amount. */
-export const maxWordsPerJob = 500;
+const maxWordsPerJob = 500;
 /** How deep into nested data values are read. */
 const maxDepth = 8;
 
 /** The fields whose change changes a job's words. */
-export const searchedFields = ['type', 'name', 'data', 'result', 'failures'] as const;
+const searchedFields = ['type', 'name', 'data', 'result', 'failures'] as const;
 
 /** Lower-case words without diacritics; a word is a run of letters and digits. */
-export function wordsOf(text: string): string[] {
+function wordsOf(text: string): string[] {
   const words: string[] = [];
   for (const word of text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
     if (word !== '') words.push(word.slice(0, maxWordLength));

@@ -4,7 +4,7 @@
  * prefix, anchored, so the `words` index serves it) and lists newest saved first.
  */
 import type { Document } from 'mongodb';
-import type { JobQuery, ListCursor, ListOrder } from '../job-store.ts';
+import { assertCursorKeys, type JobQuery, type ListCursor, type ListOrder } from '../job-store.ts';
 import { queryWords } from '../search-words.ts';
 import { jobSelector } from './mongo-transaction.ts';
 
@@ -34,31 +34,14 @@ export function querySelector(query: JobQuery): Document {
 
 /** The jobs after `cursor` in `order`; a TypeError names a sort key the cursor lacks. */
 export function afterCursor(order: ListOrder, cursor: ListCursor): Document {
-  const need = <T>(value: T | undefined, name: string): T => {
-    if (value === undefined) throw new TypeError(`a page after a job in ${order} order needs its ${name}`);
-    return value;
-  };
+  assertCursorKeys(order, cursor);
+  const { id, updated, created, priority } = cursor;
   switch (order) {
-    case 'updated-desc': {
-      const updated = need(cursor.updated, 'updated');
-      return { $or: [{ updated: { $lt: updated } }, { updated, _id: { $lt: cursor.id } }] };
-    }
-    case 'created-desc': {
-      const created = need(cursor.created, 'created');
-      return { $or: [{ created: { $lt: created } }, { created, _id: { $lt: cursor.id } }] };
-    }
-    case 'priority': {
-      const priority = need(cursor.priority, 'priority');
-      const created = need(cursor.created, 'created');
-      return {
-        $or: [
-          { priority: { $gt: priority } },
-          { priority, created: { $lt: created } },
-          { priority, created, _id: { $lt: cursor.id } },
-        ],
-      };
-    }
-    case 'created-asc':
-      throw new TypeError('pages after a job are not offered in created-asc order');
+    case 'updated-desc':
+      return { $or: [{ updated: { $lt: updated } }, { updated, _id: { $lt: id } }] };
+    case 'created-desc':
+      return { $or: [{ created: { $lt: created } }, { created, _id: { $lt: id } }] };
+    default:
+      return { $or: [{ priority: { $gt: priority } }, { priority, created: { $lt: created } }, { priority, created, _id: { $lt: id } }] };
   }
 }

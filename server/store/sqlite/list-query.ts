@@ -4,7 +4,7 @@
  * first and looks each match up by its row id, so it stops after a page's worth of matches
  * however many jobs hold the words.
  */
-import type { JobQuery, ListCursor, ListOrder } from '../job-store.ts';
+import { assertCursorKeys, type JobQuery, type ListCursor, type ListOrder } from '../job-store.ts';
 import { queryWords } from '../search-words.ts';
 
 export interface ListSql {
@@ -60,11 +60,8 @@ function conditions(root: string, query: Omit<JobQuery, 'ids' | 'text'>): { wher
 
 /** The cursor's sort keys for `order`, or a TypeError naming the one missing. */
 function cursorKeys(order: RowOrder, cursor: ListCursor): SortableRow {
-  if (order === 'created-asc' || order === 'insertion') throw new TypeError(`pages after a job are not offered in ${order} order`);
-  const needs = { 'updated-desc': ['updated'], 'created-desc': ['created'], priority: ['priority', 'created'] } as const;
-  for (const key of needs[order]) {
-    if (cursor[key] === undefined) throw new TypeError(`a page after a job in ${order} order needs its ${key}`);
-  }
+  if (order === 'insertion') throw new TypeError('pages after a job are not offered in insertion order');
+  assertCursorKeys(order, cursor);
   return {
     seq: Number.POSITIVE_INFINITY,
     id: cursor.id,

@@ -52,22 +52,16 @@ export function BulkAction({ connection, root, scope }: { connection: DdpConnect
     }
   };
   return (
-    <form
-      class="bulk"
-      aria-label="Action on every job of this filter"
-      onSubmit={(event) => {
-        event.preventDefault();
-        void apply();
-      }}
-    >
-      <LabelledSelect label="Every job of this filter:" value={action} options={actions} onChange={(value) => setAction(value as Action)} />
-      <button type="submit" disabled={busy}>
-        Apply to {scope().description}
-      </button>
-      <p role="status" aria-live="polite">
-        {outcome}
-      </p>
-    </form>
+    <ActionForm
+      name="Action on every job of this filter"
+      label="Every job of this filter:"
+      action={action}
+      onAction={setAction}
+      button={`Apply to ${scope().description}`}
+      disabled={busy}
+      outcome={outcome}
+      onSubmit={apply}
+    />
   );
 }
 
@@ -101,20 +95,45 @@ export function SelectionAction({ connection, root, ids, onDone }: { connection:
     }
   };
   return (
+    <ActionForm
+      name="Action on the selected jobs"
+      label={`The ${plural(ids.length)} selected:`}
+      action={action}
+      onAction={setAction}
+      button="Apply to the selection"
+      disabled={busy || ids.length === 0}
+      outcome={outcome}
+      onSubmit={apply}
+    />
+  );
+}
+
+/** An action chooser, its button, and what became of the last action, read out when it changes. */
+function ActionForm(props: {
+  name: string;
+  label: string;
+  action: Action;
+  onAction: (action: Action) => void;
+  button: string;
+  disabled: boolean;
+  outcome: string | undefined;
+  onSubmit: () => Promise<void>;
+}) {
+  return (
     <form
       class="bulk"
-      aria-label="Action on the selected jobs"
+      aria-label={props.name}
       onSubmit={(event) => {
         event.preventDefault();
-        void apply();
+        void props.onSubmit();
       }}
     >
-      <LabelledSelect label={`The ${plural(ids.length)} selected:`} value={action} options={actions} onChange={(value) => setAction(value as Action)} />
-      <button type="submit" disabled={busy || ids.length === 0}>
-        Apply to the selection
+      <LabelledSelect label={props.label} value={props.action} options={actions} onChange={(value) => props.onAction(value as Action)} />
+      <button type="submit" disabled={props.disabled}>
+        {props.button}
       </button>
       <p role="status" aria-live="polite">
-        {outcome}
+        {props.outcome}
       </p>
     </form>
   );
