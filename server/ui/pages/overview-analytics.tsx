@@ -14,7 +14,9 @@ import { useDocuments, useSubscription } from '../hooks.ts';
 const minutes = 60;
 
 export interface TypeHour extends AnalyticsCounts {
-  /** At least 3 failures (for good or retried) in the last 15 minutes, above the pace of the 45 before. */
+  /** Runs that failed (for good or to be retried) in the last 15 minutes. */
+  recentFailures: number;
+  /** At least 3 such failures, above the pace of the 45 minutes before. */
   failuresRising: boolean;
 }
 
@@ -33,14 +35,14 @@ export function useHourAnalytics(connection: DdpConnection, root: string) {
       const at = (doc.at as Date).getTime();
       const type = String(doc.type);
       addCounts(getOr(byMinute, at, emptyCounts), counts);
-      addCounts(getOr(byType, type, () => ({ ...emptyCounts(), failuresRising: false })), counts);
+      addCounts(getOr(byType, type, () => ({ ...emptyCounts(), recentFailures: 0, failuresRising: false })), counts);
       const failures = counts.failed + counts.retried;
       const side = at >= quarter ? recent : earlier;
       side.set(type, (side.get(type) ?? 0) + failures);
     }
     for (const [type, hour] of byType) {
-      const now = recent.get(type) ?? 0;
-      hour.failuresRising = now >= 3 && now > ((earlier.get(type) ?? 0) / 45) * 15;
+      hour.recentFailures = recent.get(type) ?? 0;
+      hour.failuresRising = hour.recentFailures >= 3 && hour.recentFailures > ((earlier.get(type) ?? 0) / 45) * 15;
     }
     return { ready: subscription.ready, byMinute, byType };
   }, [docs, subscription.ready]);

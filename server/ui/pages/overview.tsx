@@ -46,9 +46,12 @@ export function Overview({ connection, root }: { connection: DdpConnection; root
           <ul>
             {problems.map((doc) => (
               <li key={doc._id}>
-                <span aria-hidden="true">⚠</span> <a href={`#/jobs?type=${encodeURIComponent(doc._id)}&status=failed`}>{doc._id}</a>: {formatCount(count(doc, 'failed'))} failed
-                {count(doc, 'ready') + count(doc, 'waiting') > 0 && `, ${formatCount(count(doc, 'ready') + count(doc, 'waiting'))} waiting to run`}
-                {rising(doc._id) && <strong>, failures rising in the last 15 minutes</strong>}
+                <span aria-hidden="true">⚠</span> <a href={`#/jobs?type=${encodeURIComponent(doc._id)}${count(doc, 'failed') > 0 ? '&status=failed' : ''}`}>{doc._id}</a>:{' '}
+                {[
+                  ...(count(doc, 'failed') > 0 ? [`${formatCount(count(doc, 'failed'))} failed`] : []),
+                  ...(count(doc, 'ready') + count(doc, 'waiting') > 0 ? [`${formatCount(count(doc, 'ready') + count(doc, 'waiting'))} waiting to run`] : []),
+                ].join(', ')}
+                {rising(doc._id) && <strong>; failures rising: {formatCount(hour.byType.get(doc._id)?.recentFailures ?? 0)} runs failed in the last 15 minutes</strong>}
               </li>
             ))}
           </ul>
