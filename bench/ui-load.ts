@@ -8,8 +8,8 @@
  *
  * The browser runs on the same machine as the server and the flow, so "with the UI" also pays
  * for the browser's own CPU. A third condition separates the server's share: the same
- * subscriptions as the two pages (`queue.jobs` of the newest 100, `queue.stats` twice) made by a
- * Node client, no browser.
+ * subscriptions as the two pages (`queue.jobs` of the newest 100, `queue.stats` twice,
+ * `queue.analytics` of the last hour) made by a Node client, no browser.
  */
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
@@ -49,11 +49,12 @@ async function pageSubscriptions(wsUrl: string): Promise<WebSocket> {
     ws.on('message', (data) => {
       const message = JSON.parse(data.toString()) as { msg?: string };
       if (message.msg === 'ping') ws.send('{"msg":"pong"}');
-      if (message.msg === 'ready' && (ready += 1) === 3) resolve();
+      if (message.msg === 'ready' && (ready += 1) === 4) resolve();
     });
   });
   ws.send(JSON.stringify({ msg: 'connect', version: '1', support: ['1'] }));
   ws.send(JSON.stringify({ msg: 'sub', id: 'stats-overview', name: 'queue.stats', params: [] }));
+  ws.send(JSON.stringify({ msg: 'sub', id: 'analytics', name: 'queue.analytics', params: [{ resolution: 'minute', periods: 60 }] }));
   ws.send(JSON.stringify({ msg: 'sub', id: 'jobs', name: 'queue.jobs', params: [{ limit: 100 }] }));
   ws.send(JSON.stringify({ msg: 'sub', id: 'stats-list', name: 'queue.stats', params: [] }));
   await allReady;
