@@ -62,9 +62,14 @@ export function useSubscription(connection: DdpConnection, name: string, params:
   return state;
 }
 
-/** The documents of a collection, in an order of the caller's choosing, re-read at each change. */
+/**
+ * The documents of a collection, in an order of the caller's choosing. The same array until the
+ * collection changes, so what is derived from it (charts, sums) is not made again when only
+ * another collection changed.
+ */
 export function useDocuments(connection: DdpConnection, collection: string, order?: (a: Doc, b: Doc) => number): Doc[] {
-  const version = useConnection(connection);
+  useConnection(connection);
+  const version = connection.version(collection);
   return useMemo(() => {
     const docs = [...connection.documents(collection).values()];
     return order === undefined ? docs : docs.sort(order);

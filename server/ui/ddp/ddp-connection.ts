@@ -54,6 +54,8 @@ export class DdpConnection {
   readonly #calls = new Map<string, PendingCall>();
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #collections = new Map<string, Map<string, Doc>>();
+  /** Per collection, how many times its documents changed (see `version`). */
+  readonly #versions = new Map<string, number>();
   readonly #listeners = new Set<() => void>();
   readonly #authLost = new Set<() => void>();
 
@@ -85,6 +87,11 @@ export class DdpConnection {
   /** The documents of a collection, as the subscriptions have them now. */
   documents(collection: string): Map<string, Doc> {
     return this.#collections.get(collection) ?? new Map();
+  }
+
+  /** A number that changes whenever the collection's documents do: what a view of them is derived from. */
+  version(collection: string): number {
+    return this.#versions.get(collection) ?? 0;
   }
 
   /**
@@ -206,6 +213,7 @@ export class DdpConnection {
   async #connected(): Promise<void> {
     this.#attempt = 0;
     this.#collections.clear();
+    for (const [name, version] of this.#versions) this.#versions.set(name, version + 1);
     this.#status = 'connected';
     const token = this.#token;
     if (token !== undefined) {
@@ -237,6 +245,7 @@ export class DdpConnection {
     const name = String(message.collection);
     let collection = this.#collections.get(name);
     if (collection === undefined) this.#collections.set(name, (collection = new Map()));
+    this.#versions.set(name, this.version(name) + 1);
     const id = String(message.id);
     const fields = (message.fields ?? {}) as Record<string, unknown>;
     if (message.msg === 'added') {
