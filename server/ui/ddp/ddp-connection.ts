@@ -1,7 +1,9 @@
 /**
  * A small DDP client for the browser, over the native WebSocket with EJSON: what the Weather
  * Station needs and no more — method calls, subscriptions with their documents kept per
- * collection, login with a resume token, and reconnection that logs in and subscribes again.
+ * collection, login with a resume token, reconnection that logs in and subscribes again, and a
+ * watchdog that takes a silent link for dead (a sleeping laptop, a dropped route: the socket
+ * may never tell).
  * (No maintained browser DDP library exists; the protocol is docs/PROTOCOL.md §1.)
  */
 import EJSON from 'ejson';
@@ -44,6 +46,14 @@ interface Subscription {
 
 const reconnectDelaysMs = [500, 1000, 2000, 5000];
 
+export interface DdpConnectionOptions {
+  /**
+   * After this long without a message the client pings the server; after twice as long the link
+   * is dead and a new one is opened. Meteor's default heartbeat interval.
+   */
+  heartbeatMs?: number;
+}
+
 export class DdpConnection {
   readonly #url: string;
   #socket: WebSocket | undefined;
@@ -57,11 +67,23 @@ export class DdpConnection {
   /** Per collection, how many times its documents changed (see `version`). */
   readonly #versions = new Map<string, number>();
   readonly #listeners = new Set<() => void>();
+  readonly #heartbeatMs: number;
+  #lastHeard = 0;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
   readonly #authLost = new Set<() => void>();
 
-  constructor(url: string) {
+  constructor(url: string, options: DdpConnectionOptions = {}) {
     this.#url = url;
+    this.#heartbeatMs = options.heartbeatMs ?? 17_500;
     this.#open();
+  }
+
+  /** Stops for good: the socket is closed and never opened again. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#watchdog);
+    this.#socket?.close();
   }
 
   get status(): Status {
@@ -132,25 +154,50 @@ export class DdpConnection {
   }
 
   #open(): void {
+    if (this.#closed) return;
     this.#status = 'connecting';
     const socket = new WebSocket(this.#url);
     this.#socket = socket;
+    this.#lastHeard = Date.now();
+    clearInterval(this.#watchdog);
+    this.#watchdog = setInterval(() => this.#checkLink(socket), this.#heartbeatMs / 4);
     socket.onopen = () => this.#send({ msg: 'connect', version: '1', support: ['1'] });
     // Plain JSON where the frame needs nothing more (most do), EJSON where it does.
-    socket.onmessage = (event) => this.#receive(fromEjsonText(String(event.data)) as Record<string, unknown>);
-    socket.onclose = () => {
-      if (this.#socket !== socket) return;
-      this.#status = 'offline';
-      for (const [id, call] of this.#calls) {
-        if (!call.sent) continue;
-        this.#calls.delete(id);
-        call.reject(new DdpError('connection-lost', 'Connection lost', 'The connection dropped before the answer: the call may or may not have been applied.'));
-      }
-      this.#changed();
-      const delay = reconnectDelaysMs[Math.min(this.#attempt, reconnectDelaysMs.length - 1)];
-      this.#attempt += 1;
-      setTimeout(() => this.#open(), delay);
+    socket.onmessage = (event) => {
+      this.#lastHeard = Date.now();
+      this.#receive(fromEjsonText(String(event.data)) as Record<string, unknown>);
     };
+    socket.onclose = () => this.#lost(socket);
+  }
+
+  /** A ping after a heartbeat of silence; after two, the link is dead. */
+  #checkLink(socket: WebSocket): void {
+    const silentMs = Date.now() - this.#lastHeard;
+    if (silentMs >= 2 * this.#heartbeatMs) {
+      this.#lost(socket);
+      // Closed after being given up: on a dead link its close event may come minutes later.
+      socket.close();
+    } else if (silentMs >= this.#heartbeatMs && socket.readyState === WebSocket.OPEN) {
+      this.#send({ msg: 'ping' });
+    }
+  }
+
+  /** The socket is gone (closed, or given up by the watchdog): calls in flight fail, and a new one is opened. */
+  #lost(socket: WebSocket): void {
+    if (this.#socket !== socket) return;
+    this.#socket = undefined;
+    clearInterval(this.#watchdog);
+    this.#status = 'offline';
+    for (const [id, call] of this.#calls) {
+      if (!call.sent) continue;
+      this.#calls.delete(id);
+      call.reject(new DdpError('connection-lost', 'Connection lost', 'The connection dropped before the answer: the call may or may not have been applied.'));
+    }
+    this.#changed();
+    if (this.#closed) return;
+    const delay = reconnectDelaysMs[Math.min(this.#attempt, reconnectDelaysMs.length - 1)];
+    this.#attempt += 1;
+    setTimeout(() => this.#open(), delay);
   }
 
   #send(message: Record<string, unknown>): void {
