@@ -14,6 +14,12 @@ export const jobsFilter = z.strictObject({
   type: z.union([z.string(), z.array(z.string())]).optional(),
   ids: z.array(id).optional(),
   limit: z.number().int().min(1).max(jobsPublicationLimit.max).optional(),
+  /**
+   * At most one batch of changes per this many ms (the server's own throttle is the least): a view
+   * that people read, repainting a few times a second, needs no more, and a job that enters and
+   * leaves a busy window in between is never sent.
+   */
+  throttleMs: z.number().int().min(0).max(5000).optional(),
 });
 export type JobsFilter = z.output<typeof jobsFilter>;
 

@@ -27,7 +27,7 @@ export function registerJobsPublication(ddp: DdpServer, deps: JobsPublicationDep
     const parsed = jobsFilter.optional().safeParse(rawFilter);
     if (!parsed.success) throw matchFailed(`filter: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     const limit = parsed.data?.limit ?? jobsPublicationLimit.default;
-    const handle = await deps.live.subscribe(toStoreFilter(parsed.data ?? {}), limit, subscriberOf(sub, collection));
+    const handle = await deps.live.subscribe(toStoreFilter(parsed.data ?? {}), limit, subscriberOf(sub, collection), parsed.data?.throttleMs ?? 0);
     sub.onStop(() => handle.stop());
     sub.onFence(() => handle.flush());
     sub.ready();

@@ -1,6 +1,6 @@
 /**
- * The live queries of one collection root's `<root>.jobs`: one observer per distinct filter and
- * limit, however many subscriptions share it, and one feed listener for all of them. A change
+ * The live queries of one collection root's `<root>.jobs`: one observer per distinct filter,
+ * limit and throttle, however many subscriptions share it, and one feed listener for all of them. A change
  * is handed only to the observers it may concern — those watching its id, those watching its
  * type, and those watching every type — so a commit costs the queries it touches, not every
  * subscription there is.
@@ -48,12 +48,16 @@ export class LiveJobs {
     return this.#byKey.size;
   }
 
-  /** Joins (or starts) the live query of `filter` and `limit`; `subscriber` gets its window first. */
-  async subscribe(filter: JobFilter, limit: number, subscriber: LiveSubscriber): Promise<LiveHandle> {
-    const key = keyOf(filter, limit);
+  /**
+   * Joins (or starts) the live query of `filter` and `limit` sending batches at most every
+   * `throttleMs` (never more often than the server's own throttle); `subscriber` gets its window first.
+   */
+  async subscribe(filter: JobFilter, limit: number, subscriber: LiveSubscriber, throttleMs = 0): Promise<LiveHandle> {
+    const throttle = Math.max(throttleMs, this.#deps.pacing.throttleMs);
+    const key = keyOf(filter, limit, throttle);
     let entry = this.#byKey.get(key);
     if (entry === undefined) {
-      const observer = new JobQueryObserver(filter, limit, this.#deps);
+      const observer = new JobQueryObserver(filter, limit, { ...this.#deps, pacing: { ...this.#deps.pacing, throttleMs: throttle } });
       // Indexed before its first read: a change committed meanwhile is applied at its first flush.
       this.#index(observer, true);
       entry = { observer, started: observer.start() };
@@ -124,7 +128,7 @@ function update(index: Map<string, Set<JobQueryObserver>>, key: string, observer
 }
 
 /** The same query, however its lists were ordered: one observer. */
-function keyOf(filter: JobFilter, limit: number): string {
+function keyOf(filter: JobFilter, limit: number, throttleMs: number): string {
   const sorted = (list: readonly string[] | undefined) => (list === undefined ? null : [...new Set(list)].sort());
-  return JSON.stringify([sorted(filter.ids), sorted(filter.types), sorted(filter.statuses), limit]);
+  return JSON.stringify([sorted(filter.ids), sorted(filter.types), sorted(filter.statuses), limit, throttleMs]);
 }

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { DdpConnection, DdpError, Doc } from './ddp/ddp-connection.ts';
 
 /** Repaints at most this often while data streams: calm enough to read, cheap on a busy queue. */
-const repaintIntervalMs = 250;
+export const repaintIntervalMs = 250;
 
 /**
  * Re-renders when the connection's documents or status change: the first change at the next

@@ -88,6 +88,30 @@ describe('live queries', () => {
     assert.deepEqual([...view(mixed, 'queue.jobs').keys()].sort(), await expected({}, 10));
   });
 
+  it('a subscriber asking for a slower throttle is not sent a job that came and went between its batches', async () => {
+    const quick = await connect();
+    const slow = await connect();
+    assert.equal((await quick.subscribe('queue.jobs', [{ limit: 1 }])).msg, 'ready');
+    assert.equal((await slow.subscribe('queue.jobs', [{ limit: 1, throttleMs: 2000 }])).msg, 'ready');
+    const addedTo = (client: RawDdpClient, id: string) =>
+      client.nextMessage((m: DdpMessage) => m.msg === 'added' && m.collection === 'queue.jobs' && m.id === id, 10_000);
+    // The first job is sent alone to the quick subscriber before the second replaces it.
+    const first = await save('t');
+    await addedTo(quick, first);
+    const second = await save('t');
+    await addedTo(quick, second);
+    await addedTo(slow, second);
+    assert.ok(!slow.received.some((m) => m.collection === 'queue.jobs' && m.id === first), 'the slow subscriber never saw the job that came and went');
+    assert.deepEqual([...view(slow, 'queue.jobs').keys()], [second]);
+    await assert.rejects(
+      (async () => {
+        const refused = await slow.subscribe('queue.jobs', [{ throttleMs: 60_000 }]);
+        if (refused.msg === 'nosub') throw new Error(String((refused.error as { error: number }).error));
+      })(),
+      /400/,
+    );
+  });
+
   it('a subscriber that joins late gets the current state at once', async () => {
     const early = await connect();
     await early.subscribe('queue.jobs', [{ status: 'ready', limit: 5 }]);
