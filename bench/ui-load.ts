@@ -8,7 +8,7 @@
  *
  * The browser runs on the same machine as the server and the flow, so "with the UI" also pays
  * for the browser's own CPU. A third condition separates the server's share: the same
- * subscriptions as the two pages (`queue.jobs` of the newest 100, `queue.stats` twice,
+ * subscriptions as the two pages (`queue.jobs` of the newest 100 at 250 ms, `queue.stats` twice,
  * `queue.analytics` of the last hour) made by a Node client, no browser.
  */
 import { existsSync } from 'node:fs';
@@ -55,7 +55,7 @@ async function pageSubscriptions(wsUrl: string): Promise<WebSocket> {
   ws.send(JSON.stringify({ msg: 'connect', version: '1', support: ['1'] }));
   ws.send(JSON.stringify({ msg: 'sub', id: 'stats-overview', name: 'queue.stats', params: [] }));
   ws.send(JSON.stringify({ msg: 'sub', id: 'analytics', name: 'queue.analytics', params: [{ resolution: 'minute', periods: 60 }] }));
-  ws.send(JSON.stringify({ msg: 'sub', id: 'jobs', name: 'queue.jobs', params: [{ limit: 100 }] }));
+  ws.send(JSON.stringify({ msg: 'sub', id: 'jobs', name: 'queue.jobs', params: [{ limit: 100, throttleMs: 250 }] }));
   ws.send(JSON.stringify({ msg: 'sub', id: 'stats-list', name: 'queue.stats', params: [] }));
   await allReady;
   return ws;
