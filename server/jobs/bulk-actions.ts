@@ -5,9 +5,9 @@
  * restart the failed jobs a search finds.
  *
  * `matched` is how many jobs of the filter the action applies to (the filter's statuses that
- * the action accepts), read from the store's counts when the call starts; a dry run answers
- * only that, so a UI can ask for confirmation with the number. Otherwise the jobs are taken
- * oldest first in batches of `bulkBatchSize`, each batch one transaction doing exactly what the
+ * the action accepts), read from the store's counts (counted, for a search or a time range)
+ * when the call starts; a dry run answers only that, so a UI can ask for confirmation with the
+ * number. Otherwise the jobs are taken oldest first (newest saved first for a search) in batches of `bulkBatchSize`, each batch one transaction doing exactly what the
  * single action does (same guards, logs, cascades), until none is left; `changed` counts the
  * jobs each batch changed, related jobs cancelled or restarted with them included. Each job is
  * taken once per call (a restarted job that fails again at once, or a readied repeat's next
