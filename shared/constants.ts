@@ -49,6 +49,11 @@ export function jobCollectionName(root: string): string {
   return `${root}.job`;
 }
 
+/** The log entries of the job `<root>.job` publishes travel in this DDP collection, one document each. */
+export function jobLogCollectionName(root: string): string {
+  return `${root}.jobLog`;
+}
+
 /** The workers connected to a root travel in this DDP collection. */
 export function workersCollectionName(root: string): string {
   return `${root}.workers`;

@@ -1,11 +1,12 @@
 /**
- * `<root>.job` (docs/PROTOCOL.md §7.6): one job with its log and failures, for a page that
- * watches a job run. It follows every change of the job, a log entry alone included (which
- * `<root>.jobs` does not show), reading the job again at most once per throttle interval.
- * Meant for a few watchers of a job (a person looking at it), not for thousands: each
- * subscription reads the job itself.
+ * `<root>.job` (docs/PROTOCOL.md §7.6): one job with its failures, and its log as one document
+ * per entry in `<root>.jobLog`, for a page that watches a job run. It follows every change of
+ * the job, a log entry alone included (which `<root>.jobs` does not show), reading the job again
+ * at most once per throttle interval. A log only grows: each new entry is sent once, never the
+ * whole log again. Meant for a few watchers of a job (a person looking at it), not for
+ * thousands: each subscription reads the job itself.
  */
-import { jobCollectionName } from '../../shared/constants.ts';
+import { jobCollectionName, jobLogCollectionName } from '../../shared/constants.ts';
 import { matchFailed, notAuthorized } from '../../shared/errors.ts';
 import { id as idSchema } from '../../shared/schemas.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
@@ -28,12 +29,16 @@ export interface JobPublicationDeps {
 
 export function registerJobPublication(ddp: DdpServer, deps: JobPublicationDeps): void {
   const collection = jobCollectionName(deps.root);
+  const logCollection = jobLogCollectionName(deps.root);
   ddp.publish(collection, async (sub, [rawId]) => {
     if (!deps.auth.mayRead(sub.userId)) throw notAuthorized();
     const parsed = idSchema.safeParse(rawId);
     if (!parsed.success) throw matchFailed(`id: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     const jobId = parsed.data;
     let published: Fields | undefined;
+    /** How many log entries were sent: entries are only ever appended. */
+    let logSent = 0;
+    const logId = (index: number) => `${jobId}:${index}`;
     let timer: NodeJS.Timeout | undefined;
     let reading: Promise<void> = Promise.resolve();
     let stopped = false;
@@ -43,10 +48,13 @@ export function registerJobPublication(ddp: DdpServer, deps: JobPublicationDeps)
       if (stopped) return;
       if (job === undefined) {
         if (published !== undefined) sub.removed(collection, jobId);
+        for (let index = 0; index < logSent; index += 1) sub.removed(logCollection, logId(index));
         published = undefined;
+        logSent = 0;
         return;
       }
-      const { _id: _ignored, ...fields } = forClient(job, { failures: true });
+      const { _id: _ignored, log = [], ...fields } = forClient(job, { failures: true });
+      for (; logSent < log.length; logSent += 1) sub.added(logCollection, logId(logSent), { job: jobId, index: logSent, ...log[logSent] });
       if (published === undefined) {
         sub.added(collection, jobId, fields);
       } else {

@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import { foreverDate, type JobStatus } from '../../../shared/constants.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TimeAgo } from '../components/time-ago.tsx';
-import { DdpError, type DdpConnection } from '../ddp/ddp-connection.ts';
+import { DdpError, type DdpConnection, type Doc } from '../ddp/ddp-connection.ts';
 import { absoluteTime, isNever } from '../format.ts';
 import { useDocuments, useSubscription, useTicker } from '../hooks.ts';
 import { Progress } from '../components/job-table.tsx';
@@ -20,6 +20,8 @@ interface LogEntry {
   message: string;
   data?: Record<string, unknown>;
 }
+
+const byIndex = (a: Doc, b: Doc) => Number(a.index) - Number(b.index);
 
 const timeFields = ['created', 'updated', 'after', 'expiresAfter', 'retryUntil', 'repeatUntil'] as const;
 
@@ -38,6 +40,8 @@ const actions: { method: string; label: string; when: readonly JobStatus[]; para
 export function JobPage({ connection, root, id }: { connection: DdpConnection; root: string; id: string }) {
   const subscription = useSubscription(connection, `${root}.job`, [id]);
   const job = useDocuments(connection, `${root}.job`).find((doc) => doc._id === id);
+  // The log comes one document per entry, each sent once as it is written.
+  const log = useDocuments(connection, `${root}.jobLog`, byIndex).filter((entry) => entry.job === id) as unknown as LogEntry[];
   const [outcome, setOutcome] = useState<string | undefined>();
   const now = useTicker(5_000);
 
@@ -69,7 +73,6 @@ export function JobPage({ connection, root, id }: { connection: DdpConnection; r
   }
   if (job === undefined) return <p role="status">Loading job {id}…</p>;
   const status = job.status as JobStatus;
-  const log = (job.log as LogEntry[] | undefined) ?? [];
   const chain = job.chain as { id: string; index: number; length: number } | undefined;
   const worker = job.worker as { name: string; connection: string } | undefined;
   return (
